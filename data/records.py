@@ -1,0 +1,56 @@
+"""Plain-dict forms of rows, as the API and the UI show them (times ISO 8601 UTC)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from data.models import Machine, Ticket
+
+
+def iso(value: datetime | None) -> str | None:
+    """ISO 8601 in UTC with a Z suffix, or None."""
+    if value is None:
+        return None
+    return value.isoformat().replace("+00:00", "Z")
+
+
+def machine_record(machine: Machine, utilization_24h: float) -> dict[str, Any]:
+    return {
+        "id": machine.id,
+        "name": machine.name,
+        "area": machine.area,
+        "kind": machine.kind,
+        "status": machine.status,
+        "status_since": iso(machine.status_since),
+        "utilization_24h": round(utilization_24h, 4),
+    }
+
+
+def ticket_record(ticket: Ticket, with_history: bool = False) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "id": ticket.id,
+        "machine_id": ticket.machine_id,
+        "machine_name": ticket.machine.name,
+        "title": ticket.title,
+        "description": ticket.description,
+        "priority": ticket.priority,
+        "status": ticket.status,
+        "assignee": ticket.assignee,
+        "reported_by": ticket.reported_by,
+        "created_at": iso(ticket.created_at),
+        "updated_at": iso(ticket.updated_at),
+        "resolved_at": iso(ticket.resolved_at),
+    }
+    if with_history:
+        record["history"] = [
+            {
+                "field": h.field,
+                "from": h.from_value,
+                "to": h.to_value,
+                "by": h.changed_by,
+                "at": iso(h.changed_at),
+            }
+            for h in ticket.history
+        ]
+    return record
