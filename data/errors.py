@@ -19,7 +19,7 @@ class ServiceError(Exception):
 
 class ValidationFailed(ServiceError):
     code = "validation_error"
-    http_status = 422
+    http_status = 400
 
 
 class NotFound(ServiceError):

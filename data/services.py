@@ -153,8 +153,12 @@ class Services:
             session.flush()
             session.add(
                 TicketHistory(
-                    ticket_id=ticket.id, field="status", from_value=None, to_value="open",
-                    changed_by=actor, changed_at=now,
+                    ticket_id=ticket.id,
+                    field="status",
+                    from_value=None,
+                    to_value="open",
+                    changed_by=actor,
+                    changed_at=now,
                 )
             )
             session.flush()
@@ -179,9 +183,7 @@ class Services:
         self._publish(events)
         return record
 
-    def update_ticket(
-        self, ticket_id: int, payload: dict[str, Any], actor: str
-    ) -> dict[str, Any]:
+    def update_ticket(self, ticket_id: int, payload: dict[str, Any], actor: str) -> dict[str, Any]:
         """Change status (along the workflow), assignee or priority; each change is history."""
         form = parse(TicketUpdate, payload)
         changes = form.model_dump(exclude_unset=True)
@@ -200,9 +202,12 @@ class Services:
                         continue
                     session.add(
                         TicketHistory(
-                            ticket_id=ticket.id, field=field,
-                            from_value=getattr(ticket, field), to_value=changes[field],
-                            changed_by=actor, changed_at=now,
+                            ticket_id=ticket.id,
+                            field=field,
+                            from_value=getattr(ticket, field),
+                            to_value=changes[field],
+                            changed_by=actor,
+                            changed_at=now,
                         )
                     )
                     setattr(ticket, field, changes[field] or None)
@@ -235,8 +240,12 @@ class Services:
             ticket.closed_at = now
         session.add(
             TicketHistory(
-                ticket_id=ticket.id, field="status", from_value=old, to_value=new,
-                changed_by=actor, changed_at=now,
+                ticket_id=ticket.id,
+                field="status",
+                from_value=old,
+                to_value=new,
+                changed_by=actor,
+                changed_at=now,
             )
         )
         pending: list[PendingEvent] = [

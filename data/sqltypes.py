@@ -47,7 +47,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC)
 
 
-class epoch(FunctionElement[float]):  # noqa: N801 - SQL function style
+class epoch(FunctionElement[float]):
     """Seconds since 1970 of a UTCDateTime column or bound datetime."""
 
     type = Float()
@@ -65,14 +65,14 @@ def _epoch_pg(element: epoch, compiler: Any, **kw: Any) -> str:
     return f"CAST(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)}) AS FLOAT)"
 
 
-class least(FunctionElement[Any]):  # noqa: N801
+class least(FunctionElement[Any]):
     """Smallest of its arguments (scalar MIN on SQLite, LEAST on PostgreSQL)."""
 
     inherit_cache = True
     name = "least"
 
 
-class greatest(FunctionElement[Any]):  # noqa: N801
+class greatest(FunctionElement[Any]):
     """Largest of its arguments (scalar MAX on SQLite, GREATEST on PostgreSQL)."""
 
     inherit_cache = True

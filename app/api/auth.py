@@ -1,0 +1,87 @@
+"""Who is calling (bearer token, session, or anonymous) and what their role allows."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import g, request, session
+
+from app.context import ctx
+from data.access import Principal, verify_token
+from data.errors import ServiceError
+
+RANK = {"display": 0, "viewer": 1, "operator": 2, "admin": 3}
+ANONYMOUS = Principal(name="anonymous", role="viewer")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Unauthorized(ServiceError):
+    code = "unauthorized"
+    http_status = 401
+
+
+class Forbidden(ServiceError):
+    code = "forbidden"
+    http_status = 403
+
+
+def current_principal() -> Principal | None:
+    """The caller, resolved once per request; None when nobody is identified."""
+    if "principal" in g:
+        return g.principal
+    principal: Principal | None = None
+    header = request.headers.get("Authorization", "")
+    if header:
+        scheme, _, secret = header.partition(" ")
+        if scheme.lower() != "bearer" or not secret.strip():
+            raise Unauthorized("Use 'Authorization: Bearer <token>'.")
+        principal = verify_token(ctx().db, secret.strip())
+        if principal is None:
+            raise Unauthorized("The token is unknown or revoked.")
+    elif session.get("principal"):
+        data = session["principal"]
+        principal = Principal(name=data["name"], role=data["role"], token_id=data.get("token_id"))
+    elif ctx().config.anonymous_read:
+        principal = ANONYMOUS
+    g.principal = principal
+    return principal
+
+
+def check_role(role: str, allow_display: bool = False) -> Principal:
+    """The caller if their role is at least `role` (display passes only where allowed)."""
+    principal = current_principal()
+    if principal is None:
+        raise Unauthorized("Sign in or send 'Authorization: Bearer <token>'.")
+    if principal.role == "display" and allow_display:
+        return principal
+    if principal.role == "display" or RANK[principal.role] < RANK[role]:
+        raise Forbidden(f"This needs the {role} role; you have {principal.role}.")
+    return principal
+
+
+def require(role: str, allow_display: bool = False) -> Callable[[F], F]:
+    """Decorator: refuse the request unless the caller's role suffices."""
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            check_role(role, allow_display)
+            return view(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorator
+
+
+def json_body() -> Any:
+    """The request's JSON body, or a 400 with a clear message."""
+    from data.errors import ValidationFailed
+
+    if not request.is_json:
+        raise ValidationFailed("Send a JSON body with Content-Type: application/json.")
+    body = request.get_json(silent=True)
+    if body is None:
+        raise ValidationFailed("The request body is not valid JSON.")
+    return body

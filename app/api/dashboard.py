@@ -1,0 +1,110 @@
+"""Health, dashboard overview and the event log for polling clients."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import Blueprint, jsonify, request
+
+from app.api.auth import require
+from app.context import ctx
+from data import queries
+from data.errors import ValidationFailed
+from data.event_queries import events_after, latest_seq, oldest_seq
+from data.events import ALL, TOPICS
+from data.sqltypes import as_utc, utcnow
+
+MAX_WINDOW = timedelta(days=400)
+MAX_EVENTS = 1000
+
+
+def parse_window(args: Any) -> tuple[datetime, datetime]:
+    """`from`/`to` query arguments (ISO 8601); default: the last 24 hours."""
+    details: dict[str, str] = {}
+    values: dict[str, datetime | None] = {}
+    for key in ("from", "to"):
+        raw = args.get(key)
+        values[key] = None
+        if raw:
+            try:
+                values[key] = as_utc(datetime.fromisoformat(raw.replace("Z", "+00:00")))
+            except ValueError:
+                details[key] = "must be an ISO 8601 date or time, e.g. 2026-01-01T06:00:00Z"
+    if details:
+        raise ValidationFailed("Invalid time window.", details)
+    hi = values["to"] or utcnow()
+    lo = values["from"] or hi - timedelta(hours=24)
+    if lo >= hi:
+        raise ValidationFailed("'from' must be before 'to'.", {"from": "must be before 'to'"})
+    if hi - lo > MAX_WINDOW:
+        raise ValidationFailed("The window may span at most 400 days.")
+    return lo, hi
+
+
+def _int_arg(name: str, default: int, lo: int, hi: int) -> int:
+    raw = request.args.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValidationFailed(
+            f"'{name}' must be a whole number.", {name: "not an integer"}
+        ) from None
+    if not lo <= value <= hi:
+        raise ValidationFailed(f"'{name}' must be between {lo} and {hi}.", {name: "out of range"})
+    return value
+
+
+def parse_topics(raw: str | None) -> list[str]:
+    topics = [t.strip() for t in (raw or ALL).split(",") if t.strip()] or [ALL]
+    unknown = [t for t in topics if t not in (*TOPICS, ALL)]
+    if unknown:
+        raise ValidationFailed(
+            f"Unknown topic(s): {', '.join(unknown)}; use {', '.join((*TOPICS, ALL))}.",
+            {"topics": "unknown topic"},
+        )
+    return topics
+
+
+def register(bp: Blueprint) -> None:
+    @bp.get("/health")
+    def health() -> Any:
+        app_ctx = ctx()
+        body = {"status": "ok", "database": "ok", "broker": "n/a"}
+        try:
+            app_ctx.db.ping()
+        except Exception as exc:  # any driver error means the database is not usable
+            body.update(status="error", database=f"error: {type(exc).__name__}")
+        broker = app_ctx.extras.get("broker_health")
+        if broker is not None:
+            body["broker"] = broker()
+            if body["broker"] != "ok":
+                body["status"] = "error"
+        return jsonify(body), 200 if body["status"] == "ok" else 503
+
+    @bp.get("/dashboard/overview")
+    @require("viewer", allow_display=True)
+    def overview() -> Any:
+        lo, hi = parse_window(request.args)
+        with ctx().db.read() as session:
+            return jsonify(queries.overview(session, lo, hi))
+
+    @bp.get("/events")
+    @require("viewer", allow_display=True)
+    def events() -> Any:
+        since = _int_arg("since", 0, 0, 2**62)
+        limit = _int_arg("limit", 500, 1, MAX_EVENTS)
+        topics = parse_topics(request.args.get("topics"))
+        with ctx().db.read() as session:
+            latest = latest_seq(session)
+            oldest = oldest_seq(session)
+            found = events_after(session, since, topics, limit + 1)
+        truncated = len(found) > limit
+        found = found[:limit]
+        # Complete: nothing after `since` was pruned and nothing was cut by `limit`.
+        complete = not truncated and (oldest is None or since >= oldest - 1)
+        return jsonify(
+            {"events": [e.to_frame() for e in found], "seq": latest, "complete": complete}
+        )

@@ -1,0 +1,107 @@
+"""Command line: serve (default), seed, create-token.
+
+Nothing heavy is imported at module level: serving must install gevent's monkey patches
+before Flask, Dash or the database drivers are imported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from app.config import Config
+
+
+def _server_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", help="bind address (MILLDASH_HOST, default 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port (MILLDASH_PORT, default 8050)")
+    parser.add_argument("--database-url", help="SQLAlchemy URL (MILLDASH_DATABASE_URL)")
+    parser.add_argument("--redis-url", help="Redis for several processes (MILLDASH_REDIS_URL)")
+    parser.add_argument("--allowed-origins", help="comma list (MILLDASH_ALLOWED_ORIGINS)")
+    parser.add_argument(
+        "--no-demo", action="store_true", help="no seed data, no simulator (MILLDASH_DEMO=0)"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m app", description="Mill Dash server")
+    _server_options(parser)
+    sub = parser.add_subparsers(dest="command")
+    seed = sub.add_parser("seed", help="fill the database with a demo plant and its history")
+    seed.add_argument("--machines", type=int, default=24)
+    seed.add_argument("--days", type=int, default=30)
+    seed.add_argument("--database-url", dest="seed_database_url")
+    token = sub.add_parser("create-token", help="print one new API token")
+    token.add_argument("--role", required=True, choices=["viewer", "operator", "admin", "display"])
+    token.add_argument("--name", required=True)
+    token.add_argument("--database-url", dest="token_database_url")
+    return parser
+
+
+def config_from(args: argparse.Namespace) -> Config:
+    """Environment first, flags on top."""
+    config = Config.from_env()
+    for flag in ("host", "port", "database_url", "redis_url"):
+        value = getattr(args, flag, None)
+        if value is not None:
+            setattr(config, flag, value)
+    for flag in ("seed_database_url", "token_database_url"):
+        if getattr(args, flag, None):
+            config.database_url = getattr(args, flag)
+    if getattr(args, "allowed_origins", None):
+        config.allowed_origins = [o.strip() for o in args.allowed_origins.split(",") if o.strip()]
+    if getattr(args, "no_demo", False):
+        config.demo = False
+    return config
+
+
+def _seed(config: Config, machines: int, days: int) -> int:
+    from data.seed import seed_plant
+    from tqdm import tqdm
+
+    from data.db import Database
+
+    db = Database(config.database_url)
+    db.migrate()
+    with tqdm(total=machines, unit="machine", desc="Seeding", file=sys.stderr) as bar:
+
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.n = done
+            bar.refresh()
+
+        counts = seed_plant(db, machines, days, progress=progress)
+    print(", ".join(f"{v} {k}" for k, v in counts.items()), file=sys.stderr)
+    return 0
+
+
+def _create_token(config: Config, role: str, name: str) -> int:
+    from data.access import create_token
+    from data.db import Database
+
+    db = Database(config.database_url)
+    db.migrate()
+    print(create_token(db, role, name))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    config = config_from(args)
+    try:
+        if args.command == "seed":
+            return _seed(config, args.machines, args.days)
+        if args.command == "create-token":
+            return _create_token(config, args.role, args.name)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if os.environ.get("MILLDASH_NO_GEVENT") != "1":
+        from gevent import monkey
+
+        monkey.patch_all()
+    from app.server import serve
+
+    return serve(config)

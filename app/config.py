@@ -1,0 +1,66 @@
+"""Server configuration: every option is a CLI flag and an environment variable."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_DB = f"sqlite:///{Path('instance') / 'milldash.db'}"
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    return raw.strip().lower() not in ("0", "false", "no", "off")
+
+
+@dataclass
+class Config:
+    host: str = "127.0.0.1"
+    port: int = 8050
+    database_url: str = DEFAULT_DB
+    redis_url: str | None = None
+    allowed_origins: list[str] = field(default_factory=list)
+    secret_key: str = ""
+    demo: bool = True
+    anonymous_view: bool | None = None  # None: on exactly when the demo runs
+    simulator_interval_s: float = 3.0
+    # Realtime limits (CONTRACT §3)
+    ws_ping_interval_s: float = 25.0
+    ws_max_message_bytes: int = 64 * 1024
+    ws_queue_max_frames: int = 1000
+    ws_queue_max_bytes: int = 1024 * 1024
+    retain_events: int = 10_000
+    retain_hours: float = 24.0
+
+    @property
+    def anonymous_read(self) -> bool:
+        return self.demo if self.anonymous_view is None else self.anonymous_view
+
+    @classmethod
+    def from_env(cls) -> Config:
+        """Defaults overridden by MILLDASH_* environment variables."""
+        env = os.environ
+        anon = env.get("MILLDASH_ANONYMOUS_VIEW")
+        origins = env.get("MILLDASH_ALLOWED_ORIGINS", "")
+        return cls(
+            host=env.get("MILLDASH_HOST", "127.0.0.1"),
+            port=int(env.get("MILLDASH_PORT", "8050")),
+            database_url=env.get("MILLDASH_DATABASE_URL") or DEFAULT_DB,
+            redis_url=env.get("MILLDASH_REDIS_URL") or None,
+            allowed_origins=[o.strip() for o in origins.split(",") if o.strip()],
+            secret_key=env.get("MILLDASH_SECRET_KEY", ""),
+            demo=_env_bool("MILLDASH_DEMO", True),
+            anonymous_view=None
+            if anon in (None, "")
+            else _env_bool("MILLDASH_ANONYMOUS_VIEW", False),
+        )
+
+    def resolved_secret_key(self) -> str:
+        """The configured key, or a random one for this process (sessions end on restart)."""
+        if not self.secret_key:
+            self.secret_key = secrets.token_hex(32)
+        return self.secret_key

@@ -1,0 +1,25 @@
+"""The objects one running app shares: config, database, services, hub."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import current_app
+
+from app.config import Config
+from data.db import Database
+from data.services import Services
+
+
+@dataclass
+class AppContext:
+    config: Config
+    db: Database
+    services: Services
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def ctx() -> AppContext:
+    """The AppContext of the Flask app handling the current request."""
+    return current_app.extensions["milldash"]

@@ -1,0 +1,53 @@
+"""create_app(config): the Flask server, the REST API and the Dash UI in one process."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import dash
+from flask import Flask
+
+from app.api import create_api_blueprint, register_error_handlers
+from app.config import Config
+from app.context import AppContext
+from callbacks import register_callbacks
+from components.layout import shell
+from data.db import Database
+from data.events import Publisher
+from data.services import Services
+
+ROOT = Path(__file__).resolve().parent.parent
+log = logging.getLogger(__name__)
+
+
+def create_app(config: Config, publisher: Publisher | None = None) -> dash.Dash:
+    """Build the app; the database is migrated. Background work starts in `app.server`'s
+    `start_background` (the CLI calls it), so tests control what runs."""
+    server = Flask("milldash")
+    server.config.update(
+        SECRET_KEY=config.resolved_secret_key(),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        MAX_CONTENT_LENGTH=1024 * 1024,
+        JSON_SORT_KEYS=False,
+    )
+    db = Database(config.database_url)
+    db.migrate()
+    services = Services(db, publisher)
+    server.extensions["milldash"] = AppContext(config=config, db=db, services=services)
+    server.register_blueprint(create_api_blueprint())
+    register_error_handlers(server)
+
+    app = dash.Dash(
+        "milldash",
+        server=server,
+        title="Mill Dash",
+        assets_folder=str(ROOT / "assets"),
+        suppress_callback_exceptions=True,
+        update_title=None,
+        serve_locally=True,
+    )
+    app.layout = shell
+    register_callbacks(app, db)
+    return app

@@ -1,0 +1,62 @@
+"""Serving: gevent's WSGI server (cooperative I/O suits many idle sockets), demo start-up."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+import sys
+from typing import Any
+
+from app.config import Config
+
+log = logging.getLogger("milldash")
+_TOKEN_RE = re.compile(r"(token=)[^&\s\"]+", re.IGNORECASE)
+
+
+class RedactingLog:
+    """Access log writer that never prints token values from request lines."""
+
+    def __init__(self, stream: Any = sys.stderr) -> None:
+        self.stream = stream
+
+    def write(self, line: str) -> None:
+        self.stream.write(_TOKEN_RE.sub(r"\1[redacted]", line))
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+
+def prepare_demo(app_ctx: Any) -> Any:
+    """Seed an empty database with the demo plant and start the simulator; returns it."""
+    from data.seed import is_empty, seed_plant
+    from data.simulator import Simulator
+
+    if is_empty(app_ctx.db):
+        log.info("empty database: seeding the demo plant (24 machines, 30 days)")
+        seed_plant(app_ctx.db, 24, 30)
+    simulator = Simulator(
+        app_ctx.services, app_ctx.db, interval_s=app_ctx.config.simulator_interval_s
+    )
+    simulator.start()
+    return simulator
+
+
+def serve(config: Config) -> int:
+    from gevent.pywsgi import WSGIServer
+
+    from app.factory import create_app
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    app = create_app(config)
+    app_ctx = app.server.extensions["milldash"]
+    if config.demo:
+        prepare_demo(app_ctx)
+    url = f"http://{config.host}:{config.port}/"
+    log.info("Mill Dash on %s (database %s)", url, config.database_url.split("@")[-1])
+    http = WSGIServer((config.host, config.port), app.server, log=RedactingLog())
+    with contextlib.suppress(KeyboardInterrupt):
+        http.serve_forever()
+    return 0

@@ -1,0 +1,76 @@
+"""KPI cards: a label, a big value and a line of detail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash_bootstrap_components as dbc
+from dash import html
+
+from components.theme import PRIORITY_COLORS, STATUS_COLORS
+
+
+def pct(value: float | None) -> str:
+    return "–" if value is None else f"{value * 100:.1f}%"
+
+
+def hours(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1f} h"
+
+
+def kpi_card(label: str, value: str, detail: Any = None, card_id: str | None = None) -> dbc.Col:
+    body = [html.Div(label, className="kpi-label"), html.Div(value, className="kpi-value")]
+    if detail is not None:
+        body.append(html.Div(detail, className="kpi-detail"))
+    props = {"id": card_id} if card_id else {}
+    return dbc.Col(
+        dbc.Card(dbc.CardBody(body), className="kpi-card h-100", **props), xs=12, sm=6, lg=True
+    )
+
+
+def _chips(counts: dict[str, int], colors: dict[str, str]) -> list[html.Span]:
+    return [
+        html.Span(f"{name} {count}", className="chip", style={"borderColor": colors[name]})
+        for name, count in counts.items()
+        if count
+    ]
+
+
+def kpi_row(overview: dict[str, Any]) -> dbc.Row:
+    """The dashboard's headline numbers from an overview record."""
+    oee = overview["oee"]
+    machines = overview["machines"]
+    tickets = overview["open_tickets"]
+    return dbc.Row(
+        [
+            kpi_card(
+                "Machines",
+                f"{machines['by_status'].get('running', 0)}/{machines['total']} running",
+                _chips(machines["by_status"], STATUS_COLORS),
+                "kpi-machines",
+            ),
+            kpi_card(
+                "Utilization", pct(overview["utilization"]), "running / elapsed", "kpi-utilization"
+            ),
+            kpi_card(
+                "OEE",
+                pct(oee["oee"]),
+                f"A {pct(oee['availability'])} · P {pct(oee['performance'])} · "
+                f"Q {pct(oee['quality'])}",
+                "kpi-oee",
+            ),
+            kpi_card(
+                "Open tickets",
+                str(tickets["total"]),
+                _chips(tickets["by_priority"], PRIORITY_COLORS),
+                "kpi-tickets",
+            ),
+            kpi_card(
+                "MTTR",
+                hours(overview.get("mttr_hours")),
+                f"MTBF {hours(overview.get('mtbf_hours'))}",
+                "kpi-mttr",
+            ),
+        ],
+        className="g-3 mb-3",
+    )

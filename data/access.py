@@ -1,0 +1,78 @@
+"""API tokens: created here (the secret is shown once), stored as SHA-256, checked per request."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from data.db import Database
+from data.errors import ValidationFailed
+from data.models import ROLES, ApiToken
+from data.sqltypes import utcnow
+
+TOKEN_PREFIX = "mdt_"
+# last_used_at is a write; refreshing it at most this often keeps reads read-only.
+LAST_USED_GRANULARITY = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a name for audit trails and a role for checks."""
+
+    name: str
+    role: str
+    token_id: int | None = None
+
+
+def hash_token(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_token(db: Database, role: str, name: str) -> str:
+    """Create a token and return its secret; only its hash is kept."""
+    if role not in ROLES:
+        raise ValidationFailed(f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.")
+    name = name.strip()
+    if not name or len(name) > 120:
+        raise ValidationFailed("A token needs a name of 1 to 120 characters.")
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    with db.write() as session:
+        session.add(
+            ApiToken(name=name, role=role, token_hash=hash_token(secret), prefix=secret[:10])
+        )
+    return secret
+
+
+def verify_token(db: Database, secret: str, now: datetime | None = None) -> Principal | None:
+    """The principal for a token secret, or None if unknown or revoked."""
+    if not secret or len(secret) > 200:
+        return None
+    digest = hash_token(secret)
+    with db.read() as session:
+        token = session.scalar(select(ApiToken).where(ApiToken.token_hash == digest))
+        if token is None or token.revoked_at is not None:
+            return None
+        principal = Principal(name=token.name, role=token.role, token_id=token.id)
+        last_used = token.last_used_at
+    now = now or utcnow()
+    if last_used is None or now - last_used > LAST_USED_GRANULARITY:
+        with db.write() as session:
+            row = session.get(ApiToken, principal.token_id)
+            if row is not None:
+                row.last_used_at = now
+    return principal
+
+
+def revoke_token(db: Database, token_id: int) -> bool:
+    """Revoke a token by id; False if there is no such token."""
+    with db.write() as session:
+        token = session.get(ApiToken, token_id)
+        if token is None:
+            return False
+        if token.revoked_at is None:
+            token.revoked_at = utcnow()
+        return True

@@ -1,0 +1,18 @@
+"""Small helpers that put rows in a test database."""
+
+from __future__ import annotations
+
+from data.db import Database
+from data.models import Machine
+
+
+def add_machines(db: Database, count: int = 2, area: str = "Milling") -> list[int]:
+    """Insert `count` idle machines; return their ids."""
+    with db.write() as session:
+        machines = [
+            Machine(name=f"MILL-{i:02d}", area=area, kind="mill", ideal_cycle_time_s=60.0)
+            for i in range(1, count + 1)
+        ]
+        session.add_all(machines)
+        session.flush()
+        return [m.id for m in machines]
