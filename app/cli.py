@@ -58,10 +58,10 @@ def config_from(args: argparse.Namespace) -> Config:
 
 
 def _seed(config: Config, machines: int, days: int) -> int:
-    from data.seed import seed_plant
     from tqdm import tqdm
 
     from data.db import Database
+    from data.seed import seed_plant
 
     db = Database(config.database_url)
     db.migrate()

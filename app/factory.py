@@ -11,6 +11,9 @@ from flask import Flask
 from app.api import create_api_blueprint, register_error_handlers
 from app.config import Config
 from app.context import AppContext
+from app.realtime.backend import Backend, InProcessBackend
+from app.realtime.endpoints import register_realtime
+from app.realtime.hub import Hub, Retention
 from callbacks import register_callbacks
 from components.layout import shell
 from data.db import Database
@@ -34,8 +37,13 @@ def create_app(config: Config, publisher: Publisher | None = None) -> dash.Dash:
     )
     db = Database(config.database_url)
     db.migrate()
-    services = Services(db, publisher)
-    server.extensions["milldash"] = AppContext(config=config, db=db, services=services)
+    backend = make_backend(config, db)
+    hub = Hub(db, backend, Retention(config.retain_events, config.retain_hours))
+    services = Services(db, publisher or hub)
+    app_ctx = AppContext(config=config, db=db, services=services)
+    app_ctx.extras.update(hub=hub, broker_health=backend.health)
+    server.extensions["milldash"] = app_ctx
+    register_realtime(server)
     server.register_blueprint(create_api_blueprint())
     register_error_handlers(server)
 
@@ -51,3 +59,12 @@ def create_app(config: Config, publisher: Publisher | None = None) -> dash.Dash:
     app.layout = shell
     register_callbacks(app, db)
     return app
+
+
+def make_backend(config: Config, db: Database) -> Backend:
+    """In-process unless a Redis URL is configured."""
+    if config.redis_url:
+        from app.realtime.redis_backend import RedisBackend
+
+        return RedisBackend(config.redis_url, db)
+    return InProcessBackend(db)

@@ -27,6 +27,24 @@ class RedactingLog:
         self.stream.flush()
 
 
+def _handler_class() -> type:
+    from gevent.pywsgi import WSGIHandler
+
+    class SocketAwareHandler(WSGIHandler):  # type: ignore[misc]
+        """Ends the TCP connection after a WebSocket session.
+
+        Otherwise pywsgi keeps the connection alive and parses the client's late frames
+        (its close frame, say) as a new HTTP request.
+        """
+
+        def handle_one_response(self) -> None:
+            super().handle_one_response()
+            if self.environ.get("HTTP_UPGRADE", "").lower() == "websocket":
+                self.close_connection = True
+
+    return SocketAwareHandler
+
+
 def prepare_demo(app_ctx: Any) -> Any:
     """Seed an empty database with the demo plant and start the simulator; returns it."""
     from data.seed import is_empty, seed_plant
@@ -50,13 +68,20 @@ def serve(config: Config) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     app = create_app(config)
     app_ctx = app.server.extensions["milldash"]
+    app_ctx.extras["hub"].start_relay()
     if config.demo:
         prepare_demo(app_ctx)
     url = f"http://{config.host}:{config.port}/"
     log.info("Mill Dash on %s (database %s)", url, config.database_url.split("@")[-1])
-    http = WSGIServer((config.host, config.port), app.server, log=RedactingLog())
+    http = WSGIServer(
+        (config.host, config.port),
+        app.server,
+        log=RedactingLog(),
+        handler_class=_handler_class(),
+    )
     with contextlib.suppress(KeyboardInterrupt):
         http.serve_forever()
     return 0

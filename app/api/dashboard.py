@@ -80,7 +80,7 @@ def register(bp: Blueprint) -> None:
         broker = app_ctx.extras.get("broker_health")
         if broker is not None:
             body["broker"] = broker()
-            if body["broker"] != "ok":
+            if body["broker"] not in ("ok", "n/a"):
                 body["status"] = "error"
         return jsonify(body), 200 if body["status"] == "ok" else 503
 

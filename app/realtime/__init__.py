@@ -1,0 +1,1 @@
+"""Real-time delivery: the hub, its backends and the WebSocket endpoints (CONTRACT §3)."""

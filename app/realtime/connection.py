@@ -1,0 +1,98 @@
+"""One socket's outbound side: a bounded queue drained by exactly one writer."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+from data.events import ALL
+
+_ids = itertools.count(1)
+
+
+class _Signal:
+    """Why the writer should wake up besides a frame."""
+
+    OVERFLOW = "overflow"
+    CLOSED = "closed"
+
+
+@dataclass
+class Connection:
+    """Pending frames for one client, bounded in frames and bytes.
+
+    `offer` never blocks: the hub calls it for every client in turn, so a slow client must not
+    slow the others. Past the bound the connection is marked overflowed; its writer then
+    closes it with 4008 and the client resumes with `since`.
+    """
+
+    principal_name: str
+    role: str
+    topics: set[str]
+    max_frames: int = 1000
+    max_bytes: int = 1024 * 1024
+    client_id: str = field(default_factory=lambda: f"c{next(_ids)}-{int(time.time())}")
+    connected_since: float = field(default_factory=time.time)
+    admin: bool = False
+
+    def __post_init__(self) -> None:
+        self._frames: deque[str] = deque()
+        self._bytes = 0
+        self._cond = threading.Condition(threading.Lock())
+        self.signal: str | None = None
+        self.dropped = 0
+        self.sent = 0
+        self.last_event_at: float | None = None
+
+    def wants(self, topic: str) -> bool:
+        return topic == ALL or ALL in self.topics or topic in self.topics
+
+    def offer(self, text: str) -> bool:
+        """Queue a frame; False (and overflowed) when the bound is passed."""
+        with self._cond:
+            if self.signal is not None:
+                self.dropped += 1
+                return False
+            if len(self._frames) >= self.max_frames or self._bytes + len(text) > self.max_bytes:
+                self.signal = _Signal.OVERFLOW
+                self.dropped += 1 + len(self._frames)
+                self._frames.clear()
+                self._bytes = 0
+                self._cond.notify()
+                return False
+            self._frames.append(text)
+            self._bytes += len(text)
+            self._cond.notify()
+            return True
+
+    def close(self) -> None:
+        """Ask the writer to stop (the client went away or the server shuts down)."""
+        with self._cond:
+            if self.signal is None:
+                self.signal = _Signal.CLOSED
+            self._cond.notify()
+
+    def take(self, timeout: float | None = None) -> list[str] | str | None:
+        """Every pending frame (a list), a signal (a str), or None after `timeout`."""
+        with self._cond:
+            if not self._frames and self.signal is None:
+                self._cond.wait(timeout)
+            if self.signal is not None:
+                return self.signal
+            if not self._frames:
+                return None
+            frames = list(self._frames)
+            self._frames.clear()
+            self._bytes = 0
+            return frames
+
+    @property
+    def pending(self) -> int:
+        return len(self._frames)
+
+
+OVERFLOW = _Signal.OVERFLOW
+CLOSED = _Signal.CLOSED

@@ -1,0 +1,220 @@
+"""The hub: puts committed events in seq order, serialises each once and offers it to every
+matching connection; a relay catches events whose publish step never happened."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import and_, delete, func, select, update
+
+from app.realtime.backend import Backend
+from app.realtime.connection import Connection
+from data.db import Database
+from data.event_queries import latest_seq, oldest_seq
+from data.events import TOPICS, Event
+from data.models import EventLog
+from data.sqltypes import utcnow
+
+log = logging.getLogger(__name__)
+REPLAY_PAGE = 1000
+
+
+@dataclass
+class Retention:
+    """Events are pruned once they are both beyond the last `events` and older than `hours`."""
+
+    events: int = 10_000
+    hours: float = 24.0
+
+
+class Hub:
+    """Publisher for the services (after commit) and fan-out to socket connections."""
+
+    def __init__(self, db: Database, backend: Backend, retention: Retention | None = None) -> None:
+        self.db = db
+        self.backend = backend
+        self.retention = retention or Retention()
+        self._lock = threading.RLock()
+        self._connections: dict[str, Connection] = {}
+        with db.read() as session:
+            published = session.scalar(
+                select(func.coalesce(func.max(EventLog.seq), 0)).where(
+                    EventLog.published_at.is_not(None)
+                )
+            )
+        self.last_seq = int(published or 0)
+        self._marked_seq = self.last_seq
+        self.events_published = 0
+        self._stop = threading.Event()
+        self._relay_thread: threading.Thread | None = None
+        backend.subscribe(self._on_events)
+
+    # -- Publisher port (services call this after commit) ---------------------------------------
+
+    def publish(self, events: list[Event]) -> None:
+        self.backend.publish(events)
+
+    # -- ordering and fan-out -------------------------------------------------------------------
+
+    def _on_events(self, events: list[Event]) -> None:
+        with self._lock:
+            for event in sorted(events, key=lambda e: e.seq):
+                if event.seq <= self.last_seq:
+                    continue  # already delivered (relay or another publisher got there first)
+                if event.seq > self.last_seq + 1:
+                    self._fill_gap(event.seq - 1)
+                if event.seq == self.last_seq + 1:
+                    self._fanout(event)
+
+    def _fill_gap(self, upto: int) -> None:
+        """Deliver committed events before `upto` that were not announced (yet) in order."""
+        while self.last_seq < upto:
+            batch = self.backend.replay(self.last_seq, None, min(REPLAY_PAGE, upto - self.last_seq))
+            if not batch:
+                log.warning("event log has no seq after %s though %s arrived", self.last_seq, upto)
+                return
+            for event in batch:
+                if event.seq == self.last_seq + 1:
+                    self._fanout(event)
+
+    def _fanout(self, event: Event) -> None:
+        text = json.dumps(event.to_frame(), separators=(",", ":"))
+        now = time.time()
+        for conn in list(self._connections.values()):
+            if conn.wants(event.topic) and conn.offer(text):
+                conn.last_event_at = now
+        self.last_seq = event.seq
+        self.events_published += 1
+
+    def catch_up(self) -> None:
+        """Deliver whatever the log holds beyond what was delivered (the relay's step)."""
+        with self.db.read() as session:
+            latest = latest_seq(session)
+        if latest > self.last_seq:
+            with self._lock:
+                self._fill_gap(latest)
+
+    # -- connections ----------------------------------------------------------------------------
+
+    def attach(self, conn: Connection) -> int:
+        """Register a connection for live events; returns the seq it goes live after."""
+        with self._lock:
+            self._connections[conn.client_id] = conn
+            return self.last_seq
+
+    def detach(self, conn: Connection) -> None:
+        with self._lock:
+            self._connections.pop(conn.client_id, None)
+        conn.close()
+
+    def set_topics(self, conn: Connection, topics: Iterable[str]) -> None:
+        with self._lock:
+            conn.topics = set(topics)
+
+    def replay_plan(self, since: int, live_after: int) -> str:
+        """'ok' when every event in (since, live_after] is still retained, else 'resync'."""
+        if since > live_after:
+            return "resync"
+        if since == live_after:
+            return "ok"
+        with self.db.read() as session:
+            oldest = oldest_seq(session)
+        if oldest is None or since < oldest - 1:
+            return "resync"
+        return "ok"
+
+    def replay(self, since: int, upto: int, topics: Iterable[str]) -> Iterable[Event]:
+        """Retained events in (since, upto] for `topics`, in pages, in order."""
+        cursor = since
+        wanted = list(topics)
+        while cursor < upto:
+            batch = self.backend.replay(cursor, wanted, REPLAY_PAGE)
+            for event in batch:
+                if event.seq > upto:
+                    return
+                yield event
+            if len(batch) < REPLAY_PAGE:
+                return
+            cursor = batch[-1].seq
+
+    def stats(self) -> dict[str, object]:
+        with self._lock:
+            conns = list(self._connections.values())
+        by_topic = {t: sum(1 for c in conns if c.wants(t)) for t in TOPICS}
+        return {
+            "type": "stats",
+            "connections": len(conns),
+            "by_topic": by_topic,
+            "events_published": self.events_published,
+            "events_dropped": sum(c.dropped for c in conns) + self._dropped_closed,
+            "seq": self.last_seq,
+        }
+
+    _dropped_closed = 0
+
+    def forget(self, conn: Connection) -> None:
+        """Detach and keep the connection's drop count in the totals."""
+        self.detach(conn)
+        with self._lock:
+            self._dropped_closed += conn.dropped
+
+    def close_all(self) -> None:
+        with self._lock:
+            conns = list(self._connections.values())
+        for conn in conns:
+            conn.close()
+
+    # -- relay: publish what was committed but never announced; mark; prune ---------------------
+
+    def start_relay(self, interval_s: float = 0.5, prune_every_s: float = 60.0) -> None:
+        def run() -> None:
+            next_prune = 0.0
+            while not self._stop.wait(interval_s):
+                try:
+                    self.catch_up()
+                    self.mark_published()
+                    if time.monotonic() >= next_prune:
+                        self.prune()
+                        next_prune = time.monotonic() + prune_every_s
+                except Exception:  # the relay must outlive a database hiccup
+                    log.exception("relay step failed")
+
+        self._relay_thread = threading.Thread(target=run, name="event-relay", daemon=True)
+        self._relay_thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.close_all()
+        self.backend.close()
+
+    def mark_published(self) -> None:
+        upto = self.last_seq
+        if upto <= self._marked_seq:
+            return
+        with self.db.write() as session:
+            session.execute(
+                update(EventLog)
+                .where(and_(EventLog.seq <= upto, EventLog.published_at.is_(None)))
+                .values(published_at=utcnow())
+            )
+        self._marked_seq = upto
+
+    def prune(self) -> int:
+        """Delete events outside the retention; returns how many."""
+        cutoff = utcnow() - timedelta(hours=self.retention.hours)
+        with self.db.write() as session:
+            latest = latest_seq(session)
+            result = session.execute(
+                delete(EventLog).where(
+                    EventLog.seq <= latest - self.retention.events,
+                    EventLog.created_at < cutoff,
+                    EventLog.seq <= self._marked_seq,
+                )
+            )
+        return int(result.rowcount or 0)
