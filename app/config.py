@@ -54,6 +54,11 @@ class Config:
             allowed_origins=[o.strip() for o in origins.split(",") if o.strip()],
             secret_key=env.get("MILLDASH_SECRET_KEY", ""),
             demo=_env_bool("MILLDASH_DEMO", True),
+            ws_ping_interval_s=float(env.get("MILLDASH_WS_PING_INTERVAL", "25")),
+            ws_queue_max_frames=int(env.get("MILLDASH_WS_QUEUE_FRAMES", "1000")),
+            ws_queue_max_bytes=int(env.get("MILLDASH_WS_QUEUE_BYTES", str(1024 * 1024))),
+            retain_events=int(env.get("MILLDASH_RETAIN_EVENTS", "10000")),
+            retain_hours=float(env.get("MILLDASH_RETAIN_HOURS", "24")),
             anonymous_view=None
             if anon in (None, "")
             else _env_bool("MILLDASH_ANONYMOUS_VIEW", False),

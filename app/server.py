@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
+import socket
 import sys
 from typing import Any
 
@@ -36,6 +37,13 @@ def _handler_class() -> type:
         Otherwise pywsgi keeps the connection alive and parses the client's late frames
         (its close frame, say) as a new HTTP request.
         """
+
+        def handle(self) -> None:
+            # Headers and body go out in separate writes; with Nagle's algorithm and the
+            # client's delayed ACK every keep-alive response would wait ~40 ms.
+            with contextlib.suppress(OSError):
+                self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            super().handle()
 
         def handle_one_response(self) -> None:
             super().handle_one_response()

@@ -91,9 +91,17 @@ def test_health_names_failing_database(api, monkeypatch):
 def test_openapi_is_public_and_lists_every_endpoint(api):
     doc = api.call("GET", "/openapi.json", role=None).get_json()
     assert doc["openapi"].startswith("3.")
-    for path in ("/health", "/machines", "/machines/{machine_id}/status", "/production",
-                 "/tickets", "/tickets/{ticket_id}", "/tickets/export.csv",
-                 "/dashboard/overview", "/events"):
+    for path in (
+        "/health",
+        "/machines",
+        "/machines/{machine_id}/status",
+        "/production",
+        "/tickets",
+        "/tickets/{ticket_id}",
+        "/tickets/export.csv",
+        "/dashboard/overview",
+        "/events",
+    ):
         assert path in doc["paths"], path
 
 
@@ -116,13 +124,13 @@ def test_reads_need_credentials(api, path):
 def test_bad_and_revoked_tokens_are_401(api):
     headers = {"Authorization": "Bearer mdt_nonsense"}
     assert_error(api.call("GET", "/machines", role=None, headers=headers), 401)
-    assert_error(api.call("GET", "/machines", role=None, headers={"Authorization": "Basic x"}),
-                 401)
+    assert_error(api.call("GET", "/machines", role=None, headers={"Authorization": "Basic x"}), 401)
     with api.ctx.db.read() as session:
         token_id = session.scalar(select(ApiToken.id).where(ApiToken.role == "operator"))
     revoke_token(api.ctx.db, token_id)
-    response = api.call("POST", "/tickets", "operator",
-                        json={"machine_id": 1, "title": "Leak", "priority": "low"})
+    response = api.call(
+        "POST", "/tickets", "operator", json={"machine_id": 1, "title": "Leak", "priority": "low"}
+    )
     assert_error(response, 401)
     assert api.rows(Ticket) == 0
 
@@ -155,7 +163,9 @@ def test_anonymous_read_switch(db_url):
     app = create_app(Config(database_url=db_url, demo=False, anonymous_view=True))
     client = app.server.test_client()
     assert client.get("/api/v1/machines").status_code == 200
-    response = client.post("/api/v1/tickets", json={"machine_id": 1, "title": "x", "priority": "low"})
+    response = client.post(
+        "/api/v1/tickets", json={"machine_id": 1, "title": "x", "priority": "low"}
+    )
     assert response.status_code == 403
     app.server.extensions["milldash"].db.dispose()
 
@@ -166,31 +176,38 @@ def test_anonymous_read_switch(db_url):
 def test_list_machines(api):
     machines = api.call("GET", "/machines", "viewer").get_json()
     assert len(machines) == 3
-    assert set(machines[0]) == {"id", "name", "area", "kind", "status", "status_since",
-                                "utilization_24h"}
+    assert set(machines[0]) == {
+        "id",
+        "name",
+        "area",
+        "kind",
+        "status",
+        "status_since",
+        "utilization_24h",
+    }
 
 
 def test_set_status(api):
-    response = api.call("POST", "/machines/2/status", "operator",
-                        json={"status": "down", "reason": "belt"})
+    response = api.call(
+        "POST", "/machines/2/status", "operator", json={"status": "down", "reason": "belt"}
+    )
     assert response.status_code == 200
     assert response.get_json()["status"] == "down"
-    assert [e.type for e in api.publisher.events] == ["machine_status_update",
-                                                      "dashboard_refresh"]
+    assert [e.type for e in api.publisher.events] == ["machine_status_update", "dashboard_refresh"]
 
 
 @pytest.mark.parametrize("body", [{"status": "melted"}, {}, {"status": "down", "extra": 1}])
 def test_set_status_validation(api, body):
-    error = assert_error(api.call("POST", "/machines/1/status", json=body), 400,
-                         "validation_error")
+    error = assert_error(api.call("POST", "/machines/1/status", json=body), 400, "validation_error")
     assert error["details"]
     assert api.events() == 0
 
 
 def test_set_status_not_json(api):
     assert_error(api.call("POST", "/machines/1/status", data="status=down"), 400)
-    assert_error(api.call("POST", "/machines/1/status", data="{bad",
-                          content_type="application/json"), 400)
+    assert_error(
+        api.call("POST", "/machines/1/status", data="{bad", content_type="application/json"), 400
+    )
     assert api.events() == 0
 
 
@@ -199,15 +216,20 @@ def test_set_status_unknown_machine(api):
 
 
 def test_production(api):
-    response = api.call("POST", "/production", "operator",
-                        json={"machine_id": 1, "good": 10, "scrap": 1,
-                              "ts": "2026-03-02T08:00:00Z"})
+    response = api.call(
+        "POST",
+        "/production",
+        "operator",
+        json={"machine_id": 1, "good": 10, "scrap": 1, "ts": "2026-03-02T08:00:00Z"},
+    )
     assert response.status_code == 201
     assert api.publisher.events[-1].type == "production_update"
-    assert_error(api.call("POST", "/production", json={"machine_id": 1, "good": -5, "scrap": 0}),
-                 400)
-    assert_error(api.call("POST", "/production", json={"machine_id": 77, "good": 5, "scrap": 0}),
-                 404)
+    assert_error(
+        api.call("POST", "/production", json={"machine_id": 1, "good": -5, "scrap": 0}), 400
+    )
+    assert_error(
+        api.call("POST", "/production", json={"machine_id": 77, "good": 5, "scrap": 0}), 404
+    )
     assert api.rows(ProductionCount) == 1
 
 
@@ -217,9 +239,20 @@ def test_production(api):
 def test_create_and_show_ticket(api):
     ticket = make_ticket(api, description="loud", assignee="dee")
     assert ticket["reported_by"] == "operator-bot"
-    assert set(ticket) == {"id", "machine_id", "machine_name", "title", "description",
-                           "priority", "status", "assignee", "reported_by", "created_at",
-                           "updated_at", "resolved_at"}
+    assert set(ticket) == {
+        "id",
+        "machine_id",
+        "machine_name",
+        "title",
+        "description",
+        "priority",
+        "status",
+        "assignee",
+        "reported_by",
+        "created_at",
+        "updated_at",
+        "resolved_at",
+    }
     shown = api.call("GET", f"/tickets/{ticket['id']}", "viewer").get_json()
     assert shown["history"][0]["to"] == "open"
     assert_error(api.call("GET", "/tickets/999", "viewer"), 404)
@@ -227,8 +260,11 @@ def test_create_and_show_ticket(api):
 
 @pytest.mark.parametrize(
     "body",
-    [{"machine_id": 1, "title": "Leak"}, {"machine_id": 1, "title": "Leak", "priority": "p1"},
-     {"machine_id": 1, "title": "", "priority": "low"}],
+    [
+        {"machine_id": 1, "title": "Leak"},
+        {"machine_id": 1, "title": "Leak", "priority": "p1"},
+        {"machine_id": 1, "title": "", "priority": "low"},
+    ],
 )
 def test_create_ticket_validation(api, body):
     error = assert_error(api.call("POST", "/tickets", json=body), 400)
@@ -241,8 +277,9 @@ def test_patch_ticket_workflow(api):
     ok = api.call("PATCH", f"/tickets/{ticket['id']}", "operator", json={"status": "in_progress"})
     assert ok.status_code == 200
     events = api.events()
-    error = assert_error(api.call("PATCH", f"/tickets/{ticket['id']}", json={"status": "closed"}),
-                         409, "conflict")
+    error = assert_error(
+        api.call("PATCH", f"/tickets/{ticket['id']}", json={"status": "closed"}), 409, "conflict"
+    )
     assert "in_progress" in error["message"]
     assert api.events() == events
     assert_error(api.call("PATCH", "/tickets/999", json={"status": "closed"}), 404)
@@ -251,8 +288,12 @@ def test_patch_ticket_workflow(api):
 
 def test_ticket_filters_and_pagination(api):
     for i in range(7):
-        make_ticket(api, title=f"Ticket number {i}", priority="high" if i % 2 else "low",
-                    machine_id=1 + i % 3)
+        make_ticket(
+            api,
+            title=f"Ticket number {i}",
+            priority="high" if i % 2 else "low",
+            machine_id=1 + i % 3,
+        )
     page = api.call("GET", "/tickets?limit=3&offset=0&sort=id", "viewer").get_json()
     assert page["total"] == 7 and [t["id"] for t in page["items"]] == [1, 2, 3]
     page2 = api.call("GET", "/tickets?limit=3&offset=3&sort=id", "viewer").get_json()
@@ -274,8 +315,16 @@ def test_ticket_filters_and_pagination(api):
 
 @pytest.mark.parametrize(
     "query",
-    ["status=bogus", "priority=urgent", "limit=0", "limit=5000", "offset=-1", "sort=colour",
-     "machine_id=abc", "created_from=yesterday"],
+    [
+        "status=bogus",
+        "priority=urgent",
+        "limit=0",
+        "limit=5000",
+        "offset=-1",
+        "sort=colour",
+        "machine_id=abc",
+        "created_from=yesterday",
+    ],
 )
 def test_ticket_filter_errors(api, query):
     assert_error(api.call("GET", f"/tickets?{query}", "viewer"), 400, "validation_error")
@@ -293,8 +342,12 @@ def test_overview(api):
 
 
 @pytest.mark.parametrize(
-    "query", ["from=notadate", "from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z",
-              "from=2020-01-01T00:00:00Z&to=2026-01-01T00:00:00Z"],
+    "query",
+    [
+        "from=notadate",
+        "from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z",
+        "from=2020-01-01T00:00:00Z&to=2026-01-01T00:00:00Z",
+    ],
 )
 def test_overview_bad_window(api, query):
     assert_error(api.call("GET", f"/dashboard/overview?{query}", "viewer"), 400)

@@ -37,8 +37,10 @@ def new_ticket(services: Services, machine_id: int, **extra) -> dict:
         ({"machine_id": 1, "title": "x", "priority": "high"}, "title"),
         ({"machine_id": 1, "title": "Leak", "priority": "urgent"}, "priority"),
         ({"machine_id": 1, "title": "Leak", "priority": "high", "colour": "red"}, "colour"),
-        ({"machine_id": 1, "title": "Leak", "priority": "high", "description": "d" * 10_001},
-         "description"),
+        (
+            {"machine_id": 1, "title": "Leak", "priority": "high", "description": "d" * 10_001},
+            "description",
+        ),
     ],
 )
 def test_create_ticket_rejects_bad_fields(services, db, machine_id, payload, field):
@@ -140,8 +142,12 @@ ALL_STATUSES = list(WORKFLOW)
 @pytest.mark.parametrize("target", ALL_STATUSES)
 def test_workflow_matrix(services, db, machine_id, start, target):
     ticket = new_ticket(services, machine_id)
-    path = {"open": [], "in_progress": ["in_progress"], "on_hold": ["on_hold"],
-            "resolved": ["in_progress", "resolved"]}[start]
+    path = {
+        "open": [],
+        "in_progress": ["in_progress"],
+        "on_hold": ["on_hold"],
+        "resolved": ["in_progress", "resolved"],
+    }[start]
     for step in path:
         services.update_ticket(ticket["id"], {"status": step}, "bob")
     if target == start:
@@ -150,8 +156,12 @@ def test_workflow_matrix(services, db, machine_id, start, target):
     if target in WORKFLOW[start]:
         result = services.update_ticket(ticket["id"], {"status": target}, "bob")
         assert result["status"] == target
-        assert result["history"][-1] == {**result["history"][-1], "from": start, "to": target,
-                                         "by": "bob"}
+        assert result["history"][-1] == {
+            **result["history"][-1],
+            "from": start,
+            "to": target,
+            "by": "bob",
+        }
     else:
         with pytest.raises(Conflict) as info:
             services.update_ticket(ticket["id"], {"status": target}, "bob")
@@ -180,8 +190,9 @@ def test_resolve_sets_and_reopen_clears_resolved_at(services, clock, machine_id)
 def test_assignee_and_priority_changes_are_history(services, publisher, machine_id):
     ticket = new_ticket(services, machine_id)
     published = len(publisher.events)
-    result = services.update_ticket(ticket["id"], {"assignee": "carl", "priority": "critical"},
-                                    "bob")
+    result = services.update_ticket(
+        ticket["id"], {"assignee": "carl", "priority": "critical"}, "bob"
+    )
     assert result["assignee"] == "carl" and result["priority"] == "critical"
     fields = [(h["field"], h["from"], h["to"]) for h in result["history"][1:]]
     assert fields == [("assignee", None, "carl"), ("priority", "high", "critical")]
@@ -226,7 +237,7 @@ def test_failure_after_change_leaves_neither_change_nor_event(db, clock, machine
     services = Services(db, ExplodingPublisher(), clock)
 
     def fail_after_append(self, session, pending, now):
-        events = original(self, session, pending, now)
+        original(self, session, pending, now)
         raise RuntimeError("disk full")
 
     original = Services._append
@@ -263,7 +274,7 @@ def test_concurrent_writers_keep_seq_gap_free(db, machine_id):
         try:
             for i in range(10):
                 services.record_production({"machine_id": machine_id, "good": n, "scrap": i})
-        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+        except BaseException as exc:  # collected and asserted below
             errors.append(exc)
 
     threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]

@@ -48,6 +48,8 @@ class Connection:
         self.last_event_at: float | None = None
 
     def wants(self, topic: str) -> bool:
+        if self.admin:  # the admin socket is a control channel, not an event stream
+            return False
         return topic == ALL or ALL in self.topics or topic in self.topics
 
     def offer(self, text: str) -> bool:

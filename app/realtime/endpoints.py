@@ -26,6 +26,7 @@ from data.sqltypes import utcnow
 log = logging.getLogger(__name__)
 WS_PATHS = ("/api/v1/ws", "/api/v1/ws/admin")
 SEND_TIMEOUT_S = 30.0
+SEND_BUFFER_BYTES = 64 * 1024
 
 
 class _LockedSocket:
@@ -156,6 +157,10 @@ def _serve(ws: Any, admin: bool) -> None:
     raw = ws.sock
     ws.sock = _LockedSocket(raw)
     raw.settimeout(SEND_TIMEOUT_S)
+    with contextlib.suppress(OSError):
+        # Keep what the kernel buffers for a slow reader small, so the pending-frame bound
+        # (not megabytes of socket buffer) decides when a client is too slow.
+        raw.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER_BYTES)
     principal = current_principal()
     assert principal is not None  # checked before the upgrade
     topics = set(parse_topics(request.args.get("subscribe") or "all")) if not admin else set()

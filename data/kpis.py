@@ -1,0 +1,216 @@
+"""KPI arithmetic on already-aggregated rows: OEE ratios, sums by area, reliability, the
+overview document, hourly output. These are pure (`data.queries` runs the SQL and calls them),
+except `overview_raw_sql`, the one hand-written statement the benchmark uses as a lower bound.
+
+Definitions (a window is half-open [lo, hi) in UTC; every machine's elapsed time is hi - lo):
+
+- utilization  = running / elapsed
+- planned      = elapsed - time in status `offline` (not scheduled); time before a machine's
+                 first status period counts as planned
+- availability = running / planned, in 0..1
+- performance  = ideal / running, capped at 1.0, where ideal = ideal_cycle_time_s * (good + scrap)
+- quality      = good / (good + scrap); 0.0 when no parts were made
+- oee          = availability * performance * quality
+- any division by zero gives 0.0, so a machine with no output and no running time is all zeros
+- plant and area figures come from sums (sum running / sum planned, ...), never from averages
+  of per-machine ratios
+- MTTR = mean duration of `down` periods that ended in [lo, hi); MTBF = running time in the
+  window / `down` periods that started in [lo, hi); None when there is nothing to average
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import bindparam, text
+from sqlalchemy.orm import Session
+
+from data.errors import ValidationFailed
+from data.models import MACHINE_STATUSES, TICKET_PRIORITIES
+from data.records import iso
+from data.sqltypes import UTCDateTime, as_utc
+
+RATIOS = ("availability", "performance", "quality", "oee")
+SUMS = ("running_s", "planned_s", "ideal_s", "good", "scrap")
+DECIMALS = 4
+
+
+def window(lo: datetime, hi: datetime) -> tuple[datetime, datetime, float]:
+    """(lo, hi) as aware UTC and the window length in seconds; an empty or reversed window is
+    a ValidationFailed (HTTP 400)."""
+    lo, hi = as_utc(lo), as_utc(hi)
+    if hi <= lo:
+        raise ValidationFailed(
+            "The window's end must be after its start.", {"from": iso(lo), "to": iso(hi)}
+        )
+    return lo, hi, (hi - lo).total_seconds()
+
+
+def ratio(num: float, den: float) -> float:
+    """num / den, or 0.0 when den is not positive."""
+    return float(num) / float(den) if den > 0 else 0.0
+
+
+def _ratio(num: Any, den: Any) -> np.ndarray:
+    num, den = np.asarray(num, dtype=float), np.asarray(den, dtype=float)
+    return np.divide(num, den, out=np.zeros_like(num), where=den > 0)
+
+
+def add_ratios(df: pd.DataFrame) -> pd.DataFrame:
+    """Add availability, performance, quality and oee columns computed from the SUMS columns."""
+    # numpy, not pandas Series ops: this runs on a few dozen rows, where pandas' per-call
+    # overhead is most of overview()'s time.
+    availability = np.clip(_ratio(df["running_s"], df["planned_s"]), 0.0, 1.0)
+    performance = np.clip(_ratio(df["ideal_s"], df["running_s"]), 0.0, 1.0)
+    quality = _ratio(df["good"], df["good"] + df["scrap"])
+    return df.assign(
+        availability=availability,
+        performance=performance,
+        quality=quality,
+        oee=availability * performance * quality,
+    )
+
+
+def oee_summary(df: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
+    """OEE from sums of an `oee_by_machine` frame: one row for the plant (`by=None`) or one
+    row per value of column `by` (e.g. "area"), sorted by it. Columns: [by,] SUMS, RATIOS."""
+    if by is None:
+        sums = df[list(SUMS)].sum().to_frame().T
+    else:
+        sums = df.groupby(by, sort=True)[list(SUMS)].sum().reset_index()
+    return add_ratios(sums)
+
+
+def reliability(running_s: float, failures: int, repairs: int, repair_s: float) -> dict[str, Any]:
+    """MTTR and MTBF in seconds (None without repairs / failures) plus the counts."""
+    return {
+        "mttr_s": float(repair_s) / repairs if repairs else None,
+        "mtbf_s": float(running_s) / failures if failures else None,
+        "failures": int(failures),
+        "repairs": int(repairs),
+    }
+
+
+def full_counts(counts: dict[str, int], keys: tuple[str, ...]) -> dict[str, int]:
+    """`counts` with every one of `keys` present (0 when missing), in the order of `keys`."""
+    return {key: int(counts.get(key, 0)) for key in keys}
+
+
+def _rounded(row: pd.Series | dict[str, Any]) -> dict[str, float]:
+    return {key: round(float(row[key]), DECIMALS) for key in RATIOS}
+
+
+def _hours(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds / 3600.0, DECIMALS)
+
+
+def overview_document(
+    machines: pd.DataFrame,
+    tickets: dict[str, int],
+    lo: datetime,
+    hi: datetime,
+) -> dict[str, Any]:
+    """The JSON of GET /api/v1/dashboard/overview from a per-machine frame (columns: area,
+    status, running_s, planned_s, ideal_s, good, scrap, failures, repairs, repair_s) and open
+    tickets by priority."""
+    elapsed = (hi - lo).total_seconds()
+    plant = oee_summary(machines).iloc[0]
+    areas = oee_summary(machines, by="area") if len(machines) else machines.iloc[0:0]
+    rel = reliability(
+        plant["running_s"],
+        int(machines["failures"].sum()),
+        int(machines["repairs"].sum()),
+        float(machines["repair_s"].sum()),
+    )
+    by_status = full_counts(machines["status"].value_counts().to_dict(), MACHINE_STATUSES)
+    by_priority = full_counts(tickets, TICKET_PRIORITIES)
+    return {
+        "from": iso(lo),
+        "to": iso(hi),
+        "machines": {"total": len(machines), "by_status": by_status},
+        "utilization": round(ratio(plant["running_s"], elapsed * len(machines)), DECIMALS),
+        "oee": _rounded(plant),
+        "oee_by_area": [{"area": row["area"], **_rounded(row)} for _, row in areas.iterrows()],
+        "open_tickets": {"total": sum(by_priority.values()), "by_priority": by_priority},
+        "mttr_hours": _hours(rel["mttr_s"]),
+        "mtbf_hours": _hours(rel["mtbf_s"]),
+        "output": {"good": int(machines["good"].sum()), "scrap": int(machines["scrap"].sum())},
+    }
+
+
+def hourly_frame(rows: list[Any], per_hour: float, lo: datetime, hi: datetime) -> pd.DataFrame:
+    """Zero-filled hour, good, scrap, target for every UTC hour touching [lo, hi), from
+    (hour index = epoch // 3600, good, scrap) rows; target = per_hour * share of the hour inside
+    the window."""
+    lo_s, hi_s = lo.timestamp(), hi.timestamp()
+    grid = np.arange(int(lo_s // 3600), int(-(-hi_s // 3600)), dtype="int64")
+    got = pd.DataFrame(rows, columns=["hour", "good", "scrap"]).astype("int64")
+    # A ts a fraction of a millisecond before hi can round into the next hour: keep it inside.
+    got["hour"] = got["hour"].clip(grid[0], grid[-1])
+    got = got.groupby("hour").sum().reindex(grid, fill_value=0)
+    inside = np.minimum((grid + 1) * 3600.0, hi_s) - np.maximum(grid * 3600.0, lo_s)
+    return pd.DataFrame(
+        {
+            "hour": pd.to_datetime(grid * 3600, unit="s", utc=True),
+            "good": got["good"].to_numpy(),
+            "scrap": got["scrap"].to_numpy(),
+            "target": per_hour * inside / 3600.0,
+        }
+    )
+
+
+# Dialect-specific single statement: the floor the benchmark compares overview() against.
+_OVERLAP = {
+    "sqlite": "MAX((MIN(julianday(COALESCE(ended_at, :hi)), julianday(:hi))"
+    " - MAX(julianday(started_at), julianday(:lo))) * 86400.0, 0.0)",
+    "postgresql": "GREATEST(EXTRACT(EPOCH FROM LEAST(COALESCE(ended_at, :hi), :hi)"
+    " - GREATEST(started_at, :lo))::float8, 0.0)",
+}
+# See data.queries: without it SQLite walks (machine_id, started_at) over the whole history.
+_SQLITE_HINT = "INDEXED BY ix_status_periods_ended"
+_RAW_OVERVIEW = """
+WITH p AS (
+  SELECT status, {overlap} AS s FROM status_periods {hint}
+  WHERE status IN ('running', 'offline') AND started_at < :hi
+    AND (ended_at IS NULL OR ended_at > :lo)
+), c AS (
+  SELECT machine_id, SUM(good) AS good, SUM(scrap) AS scrap FROM production_counts
+  WHERE ts >= :lo AND ts < :hi GROUP BY machine_id
+)
+SELECT
+  (SELECT COUNT(*) FROM machines) AS machines,
+  (SELECT COALESCE(SUM(CASE WHEN status = 'running' THEN s ELSE 0.0 END), 0.0) FROM p)
+    AS running_s,
+  (SELECT COALESCE(SUM(CASE WHEN status = 'offline' THEN s ELSE 0.0 END), 0.0) FROM p)
+    AS offline_s,
+  (SELECT COALESCE(SUM(good), 0) FROM c) AS good,
+  (SELECT COALESCE(SUM(scrap), 0) FROM c) AS scrap,
+  (SELECT COALESCE(SUM(m.ideal_cycle_time_s * (c.good + c.scrap)), 0.0)
+     FROM c JOIN machines m ON m.id = c.machine_id) AS ideal_s
+"""
+
+
+def overview_raw_sql(session: Session, lo: datetime, hi: datetime) -> dict[str, Any]:
+    """Plant sums for [lo, hi) in one raw SQL statement: machines, running_s, offline_s, good,
+    scrap, ideal_s (utilization = running_s / (machines * elapsed), and so on)."""
+    lo, hi, _ = window(lo, hi)
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        sql = _RAW_OVERVIEW.format(overlap=_OVERLAP["sqlite"], hint=_SQLITE_HINT)
+    else:
+        sql = _RAW_OVERVIEW.format(overlap=_OVERLAP["postgresql"], hint="")
+    stmt = text(sql).bindparams(
+        bindparam("lo", lo, type_=UTCDateTime()), bindparam("hi", hi, type_=UTCDateTime())
+    )
+    row = session.execute(stmt).mappings().one()
+    return {
+        "machines": int(row["machines"]),
+        "running_s": float(row["running_s"]),
+        "offline_s": float(row["offline_s"]),
+        "good": int(row["good"]),
+        "scrap": int(row["scrap"]),
+        "ideal_s": float(row["ideal_s"]),
+    }

@@ -1,0 +1,201 @@
+"""Keeps the demo plant alive: small plausible changes every few seconds, made only through
+the Services, so every change is in the event log and reaches the dashboards like real news."""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from data.db import Database
+from data.models import Machine, StatusPeriod, Ticket
+from data.seed import BREAKDOWNS, IDLE_REASONS, PM_TASKS, TECHNICIANS
+from data.services import Services
+
+log = logging.getLogger(__name__)
+
+ACTOR = "simulator"
+UNFINISHED = ("open", "in_progress", "on_hold")
+# What a picked machine does next, with weights; "stay" leaves it as it is. A down machine
+# is not here: it leaves down only through its ticket (see _repair).
+MOVES: dict[str, tuple[tuple[str, int], ...]] = {
+    "running": (("stay", 55), ("idle", 22), ("setup", 15), ("down", 6), ("maintenance", 2)),
+    "idle": (("running", 70), ("setup", 20), ("stay", 10)),
+    "setup": (("running", 85), ("stay", 15)),
+    "maintenance": (("idle", 50), ("stay", 50)),
+    "offline": (("idle", 60), ("stay", 40)),
+}
+
+
+class Simulator:
+    """One tick = production for running machines + one status change of a random machine.
+
+    Production accumulates per machine (elapsed running time / ideal cycle time x a
+    performance factor) and is reported once a machine has made whole parts and at most
+    every `report_every_s`, so the event log is not flooded with tiny counts.
+    """
+
+    def __init__(
+        self,
+        services: Services,
+        db: Database,
+        *,
+        interval_s: float = 3.0,
+        rng_seed: int | None = None,
+        report_every_s: float = 30.0,
+    ) -> None:
+        if interval_s <= 0:
+            raise ValueError(f"interval_s must be positive, got {interval_s!r}")
+        self.services = services
+        self.db = db
+        self.interval_s = interval_s
+        self.report_every_s = report_every_s
+        self.rng = random.Random(rng_seed)
+        self.clock = services.clock
+        self._last_tick: datetime | None = None
+        self._parts: dict[int, float] = {}  # made but not reported yet
+        self._reported: dict[int, datetime] = {}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- one tick ---------------------------------------------------------------------------
+
+    def step(self) -> list[str]:
+        """Do one tick; returns short descriptions of what changed."""
+        now = self.clock()
+        with self.db.read() as session:
+            machines = session.execute(
+                select(Machine.id, Machine.name, Machine.kind, Machine.status,
+                       Machine.status_since, Machine.ideal_cycle_time_s).order_by(Machine.id)
+            ).all()  # fmt: skip
+        if not machines:
+            return []
+        picked = self.rng.choice(machines)
+        done = self._produce(machines, now, flush_id=picked.id)
+        self._last_tick = now
+        done += self._repair(picked, now) if picked.status == "down" else self._move(picked)
+        return done
+
+    def _produce(self, machines: list[Any], now: datetime, flush_id: int) -> list[str]:
+        """Count parts made since the last tick; report whole parts when due (and always for
+        the picked machine, which may stop running now)."""
+        done: list[str] = []
+        if self._last_tick is None:  # first tick: nothing ran under our watch yet
+            return done
+        for m in machines:
+            if m.status != "running":
+                continue
+            seconds = (now - max(self._last_tick, m.status_since)).total_seconds()
+            perf = self.rng.uniform(0.75, 0.98)
+            parts = self._parts.get(m.id, 0.0) + max(0.0, seconds) / m.ideal_cycle_time_s * perf
+            last = self._reported.get(m.id)
+            due = last is None or (now - last).total_seconds() >= self.report_every_s
+            if int(parts) < 1 or not (due or m.id == flush_id):
+                self._parts[m.id] = parts
+                continue
+            total = int(parts)
+            self._parts[m.id] = parts - total
+            expected_scrap = total * self.rng.uniform(0.005, 0.04)
+            scrap = int(expected_scrap) + (self.rng.random() < expected_scrap % 1)
+            self.services.record_production(
+                {"machine_id": m.id, "good": total - scrap, "scrap": scrap}
+            )
+            self._reported[m.id] = now
+            done.append(f"{m.name} made {total - scrap} good, {scrap} scrap")
+        return done
+
+    def _move(self, m: Any) -> list[str]:
+        """Change a machine that is not down to a plausible next status (maybe a breakdown)."""
+        options = MOVES.get(m.status, (("idle", 1),))
+        new = self.rng.choices([o for o, _ in options], [w for _, w in options])[0]
+        if new == "stay":
+            return []
+        if new == "down":
+            return self._break_down(m)
+        reason = {
+            "running": None,
+            "idle": self.rng.choice(IDLE_REASONS),
+            "setup": "changeover",
+            "maintenance": f"planned maintenance: {self.rng.choice(PM_TASKS)}",
+        }[new]
+        self.services.report_status(m.id, {"status": new, "reason": reason}, actor=ACTOR)
+        return [f"{m.name} {m.status} -> {new}"]
+
+    def _break_down(self, m: Any) -> list[str]:
+        """The machine goes down and a ticket opens, linked to the new down period."""
+        candidates = [b for b in BREAKDOWNS if m.kind in b.kinds] or list(BREAKDOWNS)
+        bd = self.rng.choices(candidates, [b.weight for b in candidates])[0]
+        self.services.report_status(m.id, {"status": "down", "reason": bd.reason}, actor=ACTOR)
+        ticket = self.services.create_ticket(
+            {
+                "machine_id": m.id,
+                "title": f"{bd.title} on {m.name}",
+                "description": self.rng.choice(bd.descriptions),
+                "priority": bd.priority,
+            },
+            actor=ACTOR,
+        )
+        return [f"{m.name} down ({bd.reason}); ticket #{ticket['id']} ({bd.priority}) opened"]
+
+    def _repair(self, m: Any, now: datetime) -> list[str]:
+        """Work the ticket of a down machine: in progress after a while, resolved after a
+        longer while (resolving ends the down period; the machine becomes idle)."""
+        down_s = (now - m.status_since).total_seconds()
+        with self.db.read() as session:
+            period_id = session.scalar(
+                select(StatusPeriod.id).where(
+                    StatusPeriod.machine_id == m.id, StatusPeriod.ended_at.is_(None)
+                )
+            )
+            ticket = session.execute(
+                select(Ticket.id, Ticket.status, Ticket.assignee)
+                .where(Ticket.down_period_id == period_id, Ticket.status.in_(UNFINISHED))
+                .order_by(Ticket.id)
+            ).first()
+        if ticket is None:  # set down by someone without a ticket: bring it back eventually
+            if down_s < 6 * self.interval_s:
+                return []
+            self.services.report_status(m.id, {"status": "idle", "reason": "repaired"}, ACTOR)
+            return [f"{m.name} down -> idle (no ticket)"]
+        if ticket.status != "in_progress" and down_s >= 2 * self.interval_s:
+            change = {"status": "in_progress"}
+            if ticket.assignee is None:
+                change["assignee"] = self.rng.choice(TECHNICIANS)
+            self.services.update_ticket(ticket.id, change, ACTOR)
+            return [f"ticket #{ticket.id} {ticket.status} -> in_progress ({m.name})"]
+        if ticket.status == "in_progress" and down_s >= 6 * self.interval_s:
+            self.services.update_ticket(ticket.id, {"status": "resolved"}, ACTOR)
+            return [f"ticket #{ticket.id} resolved; {m.name} repaired"]
+        return []
+
+    # -- background thread ------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Run step() every interval_s in a daemon thread (no-op if already running)."""
+        if self._thread is not None and self._thread.is_alive():
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="milldash-simulator", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop the thread; returns once it has finished (a running step completes first)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            try:
+                self.step()
+            except Exception:  # a bad tick (e.g. a conflicting API change) must not stop it
+                log.exception("simulator step failed")

@@ -1,0 +1,168 @@
+"""The simulator: changes go through the services (events with gap-free seq), tickets of
+broken machines get worked and resolved, production follows running time, the thread stops."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import Counter
+
+import pytest
+from sqlalchemy import func, select
+
+from data.db import Database
+from data.events import RecordingPublisher
+from data.models import EventLog, Machine, ProductionCount, StatusPeriod, Ticket
+from data.seed import seed_plant
+from data.services import Services
+from data.simulator import Simulator
+from tests.test_seed import assert_periods_tile
+
+
+def test_steps_change_the_plant_through_services(
+    db: Database, services: Services, publisher: RecordingPublisher, clock
+) -> None:
+    seed_plant(db, 8, 2, now=clock())
+    with db.read() as s:
+        seeded_max_id = s.scalar(select(func.max(ProductionCount.id)))
+    sim = Simulator(services, db, rng_seed=3)
+    done: list[str] = []
+    for _ in range(300):
+        clock.advance(seconds=3)
+        done += sim.step()
+
+    assert done
+    seqs = [e.seq for e in publisher.events]
+    assert seqs == list(range(1, len(seqs) + 1)), "one gap-free sequence, from the start"
+    types = Counter(e.type for e in publisher.events)
+    for etype in (
+        "machine_status_update",
+        "dashboard_refresh",
+        "production_update",
+        "maintenance_alert",
+        "ticket_status_change",
+    ):
+        assert types[etype] > 0, etype
+    with db.read() as s:
+        assert list(s.scalars(select(EventLog.seq).order_by(EventLog.seq))) == seqs
+        assert_periods_tile(s)
+        new_rows = s.scalar(select(func.count()).where(ProductionCount.id > seeded_max_id))
+        assert new_rows == types["production_update"]
+        sim_tickets = (
+            s.scalars(select(Ticket).where(Ticket.reported_by == "simulator")).unique().all()
+        )
+        assert sim_tickets
+        for t in sim_tickets:
+            period = s.get(StatusPeriod, t.down_period_id)
+            assert period is not None and period.status == "down"
+            if t.status == "resolved":
+                assert period.ended_at == t.resolved_at
+                assert [h.to_value for h in t.history if h.field == "status"] == [
+                    "open",
+                    "in_progress",
+                    "resolved",
+                ]
+    produced = sum(
+        e.data["good"] + e.data["scrap"] for e in publisher.events if e.type == "production_update"
+    )
+    assert produced > 0
+
+
+def test_production_follows_running_time(
+    db: Database, services: Services, publisher: RecordingPublisher, clock
+) -> None:
+    seed_plant(db, 1, 1, now=clock())
+    with db.read() as s:
+        machine = s.scalars(select(Machine)).one()
+    sim = Simulator(services, db, rng_seed=1)
+    sim.step()  # first tick only starts the watch
+    services.report_status(machine.id, {"status": "running"})
+    before = len(publisher.events)
+    clock.advance(seconds=600)
+    sim.step()
+    made = [e.data for e in publisher.events[before:] if e.type == "production_update"]
+    assert len(made) == 1
+    parts = made[0]["good"] + made[0]["scrap"]
+    ideal = 600 / machine.ideal_cycle_time_s
+    assert int(0.75 * ideal) - 1 <= parts <= 0.98 * ideal + 1
+    assert made[0]["scrap"] <= 0.04 * parts + 1
+
+
+def test_a_broken_machine_gets_its_ticket_worked_and_resolved(
+    db: Database, services: Services, publisher: RecordingPublisher, clock
+) -> None:
+    seed_plant(db, 1, 1, now=clock())
+    with db.read() as s:
+        machine_id = s.scalars(select(Machine.id)).one()
+    services.report_status(machine_id, {"status": "down", "reason": "coolant pump"})
+    ticket = services.create_ticket(
+        {"machine_id": machine_id, "title": "Coolant pump failure", "priority": "medium"},
+        actor="operator",
+    )
+    sim = Simulator(services, db, interval_s=3.0, rng_seed=5)
+    for _ in range(10):
+        clock.advance(seconds=3)
+        sim.step()
+    moves = [
+        (e.data["old_status"], e.data["new_status"])
+        for e in publisher.events
+        if e.type == "ticket_status_change" and e.data["ticket_id"] == ticket["id"]
+    ]
+    assert moves[:2] == [("open", "in_progress"), ("in_progress", "resolved")]
+    with db.read() as s:
+        t = s.get(Ticket, ticket["id"])
+        assert t is not None and t.status == "resolved" and t.assignee
+        period = s.get(StatusPeriod, t.down_period_id)
+        assert period is not None and period.ended_at == t.resolved_at
+        assert s.get(Machine, machine_id).status != "down"
+        assert_periods_tile(s)
+
+
+def test_empty_plant_does_nothing(db: Database, services: Services) -> None:
+    assert Simulator(services, db, rng_seed=1).step() == []
+
+
+def test_start_and_stop_promptly(
+    db: Database, services: Services, publisher: RecordingPublisher, clock
+) -> None:
+    seed_plant(db, 4, 1, now=clock())
+    sim = Simulator(services, db, interval_s=0.02, rng_seed=2)
+    sim.start()
+    sim.start()  # a second start is a no-op
+    deadline = time.monotonic() + 5
+    while not publisher.events and time.monotonic() < deadline:
+        clock.advance(seconds=3)
+        time.sleep(0.02)
+    assert publisher.events, "the thread should have changed something"
+    t0 = time.monotonic()
+    sim.stop()
+    assert time.monotonic() - t0 < 1.0
+    assert not sim.running
+    assert not [t for t in threading.enumerate() if t.name == "milldash-simulator"]
+    count = len(publisher.events)
+    time.sleep(0.1)
+    assert len(publisher.events) == count
+
+
+def test_a_failing_step_is_logged_and_the_thread_goes_on(
+    db: Database, services: Services, caplog: pytest.LogCaptureFixture
+) -> None:
+    sim = Simulator(services, db, interval_s=0.01, rng_seed=1)
+    calls: list[int] = []
+
+    def flaky() -> list[str]:
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("boom")
+        return []
+
+    sim.step = flaky  # type: ignore[method-assign]
+    with caplog.at_level(logging.ERROR, logger="data.simulator"):
+        sim.start()
+        deadline = time.monotonic() + 5
+        while len(calls) < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        sim.stop()
+    assert len(calls) >= 3
+    assert "simulator step failed" in caplog.text
