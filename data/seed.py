@@ -193,10 +193,10 @@ def _minutes(rng: random.Random, lo: float, hi: float) -> timedelta:
 def _timeline(rng: random.Random, kind: Kind, start: datetime, now: datetime) -> list[_Seg]:
     """Status periods of one machine that tile [start, now); the last one is open."""
     segs: list[_Seg] = []
-    night_runs = {  # nights are mostly offline; sometimes a night shift runs
+    night_runs = {  # a night shift runs on most nights; the rest are offline
         start.date() + timedelta(days=d)
         for d in range(-1, (now - start).days + 2)
-        if rng.random() < 0.1
+        if rng.random() < 0.6
     }
     t = start
     job_left = round(rng.uniform(*kind.job_h) * 3600 * rng.random())  # running seconds
