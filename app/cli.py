@@ -1,4 +1,4 @@
-"""Command line: serve (default), seed, create-token.
+"""Command line: serve (default), seed, create-token, export-tickets.
 
 Nothing heavy is imported at module level: serving must install gevent's monkey patches
 before Flask, Dash or the database drivers are imported.
@@ -37,7 +37,25 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--role", required=True, choices=["viewer", "operator", "admin", "display"])
     token.add_argument("--name", required=True)
     token.add_argument("--database-url", dest="token_database_url")
+    _export_options(sub)
     return parser
+
+
+def _export_options(sub: argparse._SubParsersAction) -> None:
+    export = sub.add_parser(
+        "export-tickets", help="write matching tickets as CSV (the filters of GET /tickets)"
+    )
+    export.add_argument("--status", help="comma list of open, in_progress, on_hold, ...")
+    export.add_argument("--priority", help="comma list of low, medium, high, critical")
+    export.add_argument("--machine-id", help="one machine's id")
+    export.add_argument("--q", help="text in the title, description or machine name")
+    export.add_argument("--created-from", help="ISO 8601, inclusive (no offset means UTC)")
+    export.add_argument("--created-to", help="ISO 8601, exclusive (no offset means UTC)")
+    export.add_argument("--sort", help="e.g. --sort=-created_at (write = before a -)")
+    export.add_argument("--tz", help="IANA time zone of the time columns (default UTC)")
+    export.add_argument("--bom", action="store_true", help="start with a UTF-8 byte-order mark")
+    export.add_argument("-o", "--output", default="-", help="file to write (default: stdout)")
+    export.add_argument("--database-url", dest="export_database_url")
 
 
 def config_from(args: argparse.Namespace) -> Config:
@@ -47,7 +65,7 @@ def config_from(args: argparse.Namespace) -> Config:
         value = getattr(args, flag, None)
         if value is not None:
             setattr(config, flag, value)
-    for flag in ("seed_database_url", "token_database_url"):
+    for flag in ("seed_database_url", "token_database_url", "export_database_url"):
         if getattr(args, flag, None):
             config.database_url = getattr(args, flag)
     if getattr(args, "allowed_origins", None):
@@ -87,6 +105,58 @@ def _create_token(config: Config, role: str, name: str) -> int:
     return 0
 
 
+def _export_tickets(config: Config, args: argparse.Namespace) -> int:
+    """The CSV of GET /api/v1/tickets/export.csv, written to a file with a progress bar."""
+    from contextlib import nullcontext
+
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+    from tqdm import tqdm
+
+    from data.db import Database
+    from data.errors import ValidationFailed
+    from data.ticket_export import csv_chunks, parse_export_args
+    from data.ticket_queries import count_matching
+
+    names = ("status", "priority", "machine_id", "q", "created_from", "created_to", "sort", "tz")
+    query = {n: getattr(args, n) for n in names if getattr(args, n) is not None}
+    query["bom"] = "1" if args.bom else "0"
+    try:
+        export = parse_export_args(query)
+    except ValidationFailed as exc:
+        for name, message in (exc.details or {"filters": exc.message}).items():
+            print(f"error: --{name.replace('_', '-')}: {message}", file=sys.stderr)
+        return 2
+    url = make_url(config.database_url)
+    if url.get_backend_name() == "sqlite" and not os.path.exists(url.database or ""):
+        print(f"error: no database file {url.database!r}", file=sys.stderr)
+        return 2
+    to_stdout = args.output == "-"
+    partial = f"{args.output}.part"  # renamed when complete: no truncated file on failure
+    db = Database(config.database_url)
+    try:
+        with db.read() as session:
+            total = count_matching(session, export.filter)
+            with (
+                nullcontext(sys.stdout.buffer) if to_stdout else open(partial, "wb") as out,
+                tqdm(total=total, unit="ticket", desc="Exporting", file=sys.stderr) as bar,
+            ):
+                for chunk in csv_chunks(session, export, on_rows=bar.update):
+                    out.write(chunk)
+        if not to_stdout:
+            os.replace(partial, args.output)
+    except (SQLAlchemyError, OSError) as exc:
+        shown = url.render_as_string(hide_password=True)
+        print(f"error: export from {shown} failed: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        db.dispose()
+        if not to_stdout and os.path.exists(partial):
+            os.remove(partial)
+    print(f"{total} tickets -> {args.output}", file=sys.stderr)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     config = config_from(args)
@@ -95,6 +165,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _seed(config, args.machines, args.days)
         if args.command == "create-token":
             return _create_token(config, args.role, args.name)
+        if args.command == "export-tickets":
+            return _export_tickets(config, args)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -9,12 +9,14 @@ import dash
 from flask import Flask
 
 from app.api import create_api_blueprint, register_error_handlers
+from app.api.auth import ui_principal
 from app.config import Config
 from app.context import AppContext
 from app.realtime.backend import Backend, InProcessBackend
 from app.realtime.endpoints import register_realtime
 from app.realtime.hub import Hub, Retention
-from callbacks import register_callbacks
+from app.ui_session import register_ui_session
+from callbacks import Deps, register_callbacks
 from components.layout import shell
 from data.db import Database
 from data.events import Publisher
@@ -44,6 +46,7 @@ def create_app(config: Config, publisher: Publisher | None = None) -> dash.Dash:
     app_ctx.extras.update(hub=hub, broker_health=backend.health)
     server.extensions["milldash"] = app_ctx
     register_realtime(server)
+    register_ui_session(server)
     server.register_blueprint(create_api_blueprint())
     register_error_handlers(server)
 
@@ -57,7 +60,7 @@ def create_app(config: Config, publisher: Publisher | None = None) -> dash.Dash:
         serve_locally=True,
     )
     app.layout = shell
-    register_callbacks(app, db)
+    register_callbacks(app, Deps(db=db, services=services, principal=ui_principal))
     return app
 
 

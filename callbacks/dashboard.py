@@ -1,34 +1,65 @@
-"""The dashboard page: KPI cards and utilization per machine from real queries."""
+"""The dashboard page: KPI cards, utilization per machine and the state timeline."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from dash import Dash, Input, Output
+from dash import Dash, Input, Output, State, no_update
 
-from components.figures import utilization_figure
+from callbacks import Deps
+from components.figures import timeline_figure, utilization_figure
 from components.kpi import kpi_row
+from components.pages import RANGE_HOURS
 from data import queries
 from data.db import Database
+from data.plant_queries import status_timeline
 from data.sqltypes import utcnow
 
 
-def dashboard_content(db: Database) -> tuple[Any, Any]:
-    """KPI row and utilization figure for the last 24 hours."""
-    hi = utcnow()
-    lo = hi - timedelta(hours=24)
+def window(range_value: str | None, now: datetime | None = None) -> tuple[datetime, datetime]:
+    hi = now or utcnow()
+    return hi - timedelta(hours=RANGE_HOURS.get(range_value or "24h", 24)), hi
+
+
+def dashboard_content(db: Database, range_value: str | None) -> tuple[Any, Any, Any]:
+    """KPI row, utilization figure and state timeline for the chosen window."""
+    lo, hi = window(range_value)
+    label = {"8h": "8 h", "24h": "24 h", "7d": "7 days", "30d": "30 days"}.get(range_value or "")
     with db.read() as session:
         overview = queries.overview(session, lo, hi)
         frame = queries.utilization_by_machine(session, lo, hi)
-    return kpi_row(overview), utilization_figure(frame)
+        timeline = status_timeline(session, max(lo, hi - timedelta(hours=24)), hi)
+    return (
+        kpi_row(overview),
+        utilization_figure(frame, f"Utilization per machine, last {label or '24 h'}"),
+        timeline_figure(timeline, "Machine states, last 24 h"),
+    )
 
 
-def register(app: Dash, db: Database) -> None:
+def machine_href(click: dict[str, Any] | None) -> str | Any:
+    """Clicking a utilization bar opens that machine."""
+    try:
+        machine_id = int(click["points"][0]["customdata"][0])  # type: ignore[index]
+    except (TypeError, KeyError, IndexError, ValueError):
+        return no_update
+    return f"/machines?id={machine_id}"
+
+
+def register(app: Dash, deps: Deps) -> None:
     @app.callback(
         Output("dashboard-kpis", "children"),
         Output("utilization-graph", "figure"),
-        Input("dashboard-interval", "n_intervals"),
+        Output("timeline-graph", "figure"),
+        Input("dash-range", "value"),
+        Input("tick-dashboard", "data"),
     )
-    def refresh(_n: int | None) -> tuple[Any, Any]:
-        return dashboard_content(db)
+    def refresh(range_value: str | None, _tick: Any) -> tuple[Any, Any, Any]:
+        return dashboard_content(deps.db, range_value)
+
+    app.callback(
+        Output("url", "href", allow_duplicate=True),
+        Input("utilization-graph", "clickData"),
+        State("url", "href"),
+        prevent_initial_call=True,
+    )(lambda click, _href: machine_href(click))

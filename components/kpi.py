@@ -24,15 +24,19 @@ def kpi_card(label: str, value: str, detail: Any = None, card_id: str | None = N
         body.append(html.Div(detail, className="kpi-detail"))
     props = {"id": card_id} if card_id else {}
     return dbc.Col(
-        dbc.Card(dbc.CardBody(body), className="kpi-card h-100", **props), xs=12, sm=6, lg=True
+        dbc.Card(dbc.CardBody(body), className="kpi-card h-100", **props), xs=12, sm=6, xl=True
     )
 
 
-def _chips(counts: dict[str, int], colors: dict[str, str]) -> list[html.Span]:
+def chips(counts: dict[str, int], colors: dict[str, str]) -> list[html.Span]:
+    """Small coloured counters, e.g. machines per state or tickets per priority."""
     return [
-        html.Span(f"{name} {count}", className="chip", style={"borderColor": colors[name]})
-        for name, count in counts.items()
-        if count
+        html.Span(
+            [html.Span(className="chip-dot", style={"background": colors[name]}), f"{name} {n}"],
+            className="chip",
+        )
+        for name, n in counts.items()
+        if n
     ]
 
 
@@ -41,16 +45,20 @@ def kpi_row(overview: dict[str, Any]) -> dbc.Row:
     oee = overview["oee"]
     machines = overview["machines"]
     tickets = overview["open_tickets"]
+    running = machines["by_status"].get("running", 0)
     return dbc.Row(
         [
             kpi_card(
-                "Machines",
-                f"{machines['by_status'].get('running', 0)}/{machines['total']} running",
-                _chips(machines["by_status"], STATUS_COLORS),
+                "Machines running",
+                f"{running} / {machines['total']}",
+                chips(machines["by_status"], STATUS_COLORS),
                 "kpi-machines",
             ),
             kpi_card(
-                "Utilization", pct(overview["utilization"]), "running / elapsed", "kpi-utilization"
+                "Utilization",
+                pct(overview["utilization"]),
+                "running time / elapsed time",
+                "kpi-utilization",
             ),
             kpi_card(
                 "OEE",
@@ -62,7 +70,7 @@ def kpi_row(overview: dict[str, Any]) -> dbc.Row:
             kpi_card(
                 "Open tickets",
                 str(tickets["total"]),
-                _chips(tickets["by_priority"], PRIORITY_COLORS),
+                chips(tickets["by_priority"], PRIORITY_COLORS),
                 "kpi-tickets",
             ),
             kpi_card(

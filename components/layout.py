@@ -1,9 +1,10 @@
-"""The page shell: header with navigation, and the page container."""
+"""The page shell: header, live connection parts, toasts and the page container."""
 
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
 from dash import dcc, html
+from dash_extensions import WebSocket
 
 NAV = [
     ("/", "Dashboard"),
@@ -12,6 +13,38 @@ NAV = [
     ("/production", "Production"),
     ("/wall", "Wall"),
 ]
+TICK_TOPICS = ("dashboard", "machines", "maintenance", "production")
+
+
+def connection_status() -> html.Div:
+    """Compact state in the header; details, subscriptions and a reconnect button on click."""
+    button = html.Button(
+        [html.Span(className="conn-dot"), html.Span("connecting", id="connection-label")],
+        id="connection-status",
+        className="conn-status",
+        title="Live connection: click for details",
+        **{"data-state": "connecting", "aria-live": "polite"},
+    )
+    details = dbc.Popover(
+        dbc.PopoverBody(
+            [
+                html.Div(["Mode: ", html.Span("socket", id="connection-mode")]),
+                html.Div(["Topics: ", html.Span("–", id="connection-topics")]),
+                html.Div(["Last event: ", html.Span("no events yet", id="connection-age")]),
+                dbc.Button(
+                    "Reconnect now",
+                    id="reconnect-button",
+                    size="sm",
+                    className="mt-2",
+                    color="secondary",
+                ),
+            ]
+        ),
+        target="connection-status",
+        trigger="legacy",
+        placement="bottom-end",
+    )
+    return html.Div([button, details])
 
 
 def header() -> dbc.Navbar:
@@ -19,40 +52,68 @@ def header() -> dbc.Navbar:
     return dbc.Navbar(
         dbc.Container(
             [
-                dbc.NavbarBrand("Mill Dash", href="/"),
+                dbc.NavbarBrand([html.Span("◼", className="brand-mark"), " Mill Dash"], href="/"),
                 dbc.Nav(links, navbar=True, className="me-auto"),
-                html.Span(id="plant-clock", className="plant-clock"),
+                html.Span(id="plant-clock", className="plant-clock me-3"),
+                connection_status(),
             ],
             fluid=True,
         ),
         color="dark",
         dark=True,
-        className="mb-3",
+        className="app-header mb-3",
+        id="app-header",
+    )
+
+
+def live_parts() -> list:
+    """The socket and the stores its frames feed; they outlive page changes."""
+    stores = [dcc.Store(id=f"tick-{topic}") for topic in TICK_TOPICS]
+    return [
+        WebSocket(id="ws"),
+        *stores,
+        dcc.Store(id="critical-alert"),
+        dcc.Store(id="system-alert"),
+    ]
+
+
+def toasts() -> html.Div:
+    return html.Div(
+        [
+            dbc.Toast(
+                id="critical-toast",
+                header="Critical alert",
+                icon="danger",
+                is_open=False,
+                dismissable=True,
+                duration=10000,
+                className="critical-toast",
+            ),
+            dbc.Toast(
+                id="system-toast",
+                header="Message from the plant",
+                icon="warning",
+                is_open=False,
+                dismissable=True,
+                duration=15000,
+            ),
+        ],
+        className="toast-stack",
     )
 
 
 def shell() -> html.Div:
-    """The app layout: everything that outlives a page change sits here."""
+    """The app layout."""
     return html.Div(
         [
             dcc.Location(id="url"),
-            header(),
-            dbc.Container(html.Div(id="page"), fluid=True),
+            *live_parts(),
+            html.Div(header(), id="header-wrap"),
+            toasts(),
+            html.Main(html.Div(id="page"), className="page container-fluid"),
         ],
+        id="app-root",
         **{"data-bs-theme": "dark"},
-    )
-
-
-def dashboard_page() -> html.Div:
-    return html.Div(
-        [
-            dcc.Interval(id="dashboard-interval", interval=10_000),
-            html.Div(id="dashboard-kpis"),
-            dbc.Card(
-                dcc.Loading(dcc.Graph(id="utilization-graph", config={"displaylogo": False})),
-                className="panel",
-            ),
-        ]
     )
 
 

@@ -85,3 +85,11 @@ def json_body() -> Any:
     if body is None:
         raise ValidationFailed("The request body is not valid JSON.")
     return body
+
+
+def ui_principal() -> Principal | None:
+    """The caller of a Dash callback: session or anonymous; never raises."""
+    try:
+        return current_principal()
+    except ServiceError:
+        return None

@@ -1,0 +1,91 @@
+"""Production page: output vs target by hour and shift, scrap rate per machine and area."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash_bootstrap_components as dbc
+import pandas as pd
+from dash import Dash, Input, Output, html
+
+from callbacks import Deps
+from callbacks.dashboard import window
+from components.figures import output_figure, scrap_figure
+from components.kpi import kpi_card, pct
+from data import queries
+from data.db import Database
+
+SHIFTS = (("Early 06–14", 6, 14), ("Late 14–22", 14, 22), ("Night 22–06", 22, 6))
+
+
+def shift_of(hour: int) -> str:
+    for name, start, end in SHIFTS:
+        if (start < end and start <= hour < end) or (start > end and (hour >= start or hour < end)):
+            return name
+    return SHIFTS[-1][0]
+
+
+def shift_table(hourly: pd.DataFrame) -> Any:
+    if hourly.empty:
+        return html.Div("No production in this window.", className="empty-state small")
+    data = hourly.assign(shift=hourly["hour"].dt.hour.map(shift_of))
+    sums = data.groupby("shift", sort=False)[["good", "scrap", "target"]].sum()
+    rows = [
+        html.Tr(
+            [
+                html.Td(name),
+                html.Td(f"{int(r.good):,}"),
+                html.Td(f"{int(r.scrap):,}"),
+                html.Td(f"{int(r.target):,}"),
+                html.Td(pct((r.good + r.scrap) / r.target if r.target else None)),
+            ]
+        )
+        for name, r in sums.iterrows()
+    ]
+    head = html.Thead(
+        html.Tr([html.Th(h) for h in ("Shift", "Good", "Scrap", "Target", "Output vs target")])
+    )
+    return dbc.Table([head, html.Tbody(rows)], size="sm", className="shift-table", hover=True)
+
+
+def production_content(db: Database, area: str | None, range_value: str | None) -> tuple:
+    lo, hi = window(range_value)
+    with db.read() as session:
+        hourly = queries.output_by_hour(session, lo, hi, area=area or None)
+        machines = queries.oee_by_machine(session, lo, hi)
+    if area:
+        machines = machines[machines["area"] == area]
+    good, scrap, target = (int(hourly[c].sum()) for c in ("good", "scrap", "target"))
+    made = good + scrap
+    summary = dbc.Row(
+        [
+            kpi_card("Good parts", f"{good:,}", f"of {made:,} made"),
+            kpi_card("Scrap rate", pct(scrap / made if made else None), f"{scrap:,} scrapped"),
+            kpi_card(
+                "Output vs target", pct(made / target if target else None), f"target {target:,}"
+            ),
+        ],
+        className="g-3 mb-3",
+    )
+    return (
+        summary,
+        output_figure(hourly),
+        scrap_figure(machines, "name", "Scrap rate per machine"),
+        scrap_figure(machines, "area", "Scrap rate per area"),
+        shift_table(hourly),
+    )
+
+
+def register(app: Dash, deps: Deps) -> None:
+    @app.callback(
+        Output("production-summary", "children"),
+        Output("output-graph", "figure"),
+        Output("scrap-machine-graph", "figure"),
+        Output("scrap-area-graph", "figure"),
+        Output("shift-table", "children"),
+        Input("production-area", "value"),
+        Input("production-range", "value"),
+        Input("tick-production", "data"),
+    )
+    def refresh(area: str | None, range_value: str | None, _tick: Any) -> tuple:
+        return production_content(deps.db, area, range_value)

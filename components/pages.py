@@ -1,0 +1,98 @@
+"""Page layouts for the dashboard and production pages (static parts; callbacks fill them)."""
+
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+RANGES = [
+    {"label": "8 h", "value": "8h"},
+    {"label": "24 h", "value": "24h"},
+    {"label": "7 days", "value": "7d"},
+    {"label": "30 days", "value": "30d"},
+]
+RANGE_HOURS = {"8h": 8, "24h": 24, "7d": 24 * 7, "30d": 24 * 30}
+
+
+def range_selector(component_id: str, value: str = "24h") -> dbc.RadioItems:
+    return dbc.RadioItems(
+        id=component_id,
+        options=RANGES,
+        value=value,
+        inline=True,
+        className="btn-group range-selector",
+        inputClassName="btn-check",
+        labelClassName="btn btn-outline-secondary btn-sm",
+        labelCheckedClassName="active",
+    )
+
+
+def panel(children: object, title: str | None = None, **kwargs: object) -> dbc.Card:
+    body = [html.H6(title, className="panel-title")] if title else []
+    return dbc.Card(dbc.CardBody([*body, children]), className="panel mb-3", **kwargs)
+
+
+def graph(graph_id: str) -> dcc.Loading:
+    return dcc.Loading(
+        dcc.Graph(id=graph_id, config={"displaylogo": False, "responsive": True}),
+        type="dot",
+        delay_show=400,
+    )
+
+
+def dashboard_page() -> html.Div:
+    return html.Div(
+        [
+            html.Div(
+                [html.H1("Plant overview", className="page-title"), range_selector("dash-range")],
+                className="page-head",
+            ),
+            html.Div(id="dashboard-kpis", className="kpi-area"),
+            dbc.Row(
+                [
+                    dbc.Col(panel(graph("utilization-graph")), lg=5),
+                    dbc.Col(panel(graph("timeline-graph")), lg=7),
+                ],
+                className="g-3",
+            ),
+        ],
+        id="dashboard-page",
+    )
+
+
+def production_page(areas: list[str]) -> html.Div:
+    area_options = [{"label": "All areas", "value": ""}] + [{"label": a, "value": a} for a in areas]
+    return html.Div(
+        [
+            html.Div(
+                [
+                    html.H1("Production", className="page-title"),
+                    html.Div(
+                        [
+                            dcc.Dropdown(
+                                id="production-area",
+                                options=area_options,
+                                value="",
+                                clearable=False,
+                                className="area-select",
+                            ),
+                            range_selector("production-range"),
+                        ],
+                        className="page-tools",
+                    ),
+                ],
+                className="page-head",
+            ),
+            html.Div(id="production-summary", className="kpi-area"),
+            panel(graph("output-graph")),
+            dbc.Row(
+                [
+                    dbc.Col(panel(graph("scrap-machine-graph")), lg=7),
+                    dbc.Col(panel(graph("scrap-area-graph")), lg=5),
+                ],
+                className="g-3",
+            ),
+            panel(html.Div(id="shift-table"), title="Output by shift"),
+        ],
+        id="production-page",
+    )
