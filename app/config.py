@@ -65,7 +65,19 @@ class Config:
         )
 
     def resolved_secret_key(self) -> str:
-        """The configured key, or a random one for this process (sessions end on restart)."""
-        if not self.secret_key:
-            self.secret_key = secrets.token_hex(32)
+        """The configured key, else one kept in `instance/secret_key` (created on first start)
+        so that sessions, a wall's above all, survive a restart."""
+        if self.secret_key:
+            return self.secret_key
+        path = Path("instance") / "secret_key"
+        try:
+            if path.exists():
+                self.secret_key = path.read_text().strip()
+            if not self.secret_key:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(secrets.token_hex(32))
+                path.chmod(0o600)
+                self.secret_key = path.read_text().strip()
+        except OSError:
+            self.secret_key = secrets.token_hex(32)  # read-only disk: sessions end on restart
         return self.secret_key
