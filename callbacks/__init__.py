@@ -28,7 +28,7 @@ class Deps:
 
 
 def register_callbacks(app: Dash, deps: Deps) -> None:
-    from callbacks import dashboard, live, machines, maintenance, production, routing
+    from callbacks import dashboard, live, machines, maintenance, production, routing, wall
 
     routing.register(app, deps)
     live.register(app)
@@ -36,3 +36,4 @@ def register_callbacks(app: Dash, deps: Deps) -> None:
     machines.register(app, deps)
     maintenance.register(app, deps)
     production.register(app, deps)
+    wall.register(app, deps)
