@@ -77,8 +77,9 @@ def timeline_figure(frame: pd.DataFrame, title: str = "Machine states") -> go.Fi
         barmode="overlay",
         xaxis={"type": "date"},
         yaxis={"categoryorder": "array", "categoryarray": names[::-1], "automargin": True},
-        height=max(260, 20 * len(names) + 110),
-        legend={"orientation": "h", "y": 1.02, "x": 1, "xanchor": "right", "yanchor": "bottom"},
+        height=max(260, 20 * len(names) + 130),
+        legend={"orientation": "h", "y": 1.0, "x": 1, "xanchor": "right", "yanchor": "bottom"},
+        margin={"t": 80},
         bargap=0.25,
     )
     return fig

@@ -1,0 +1,51 @@
+"""Screenshots of every page of a live demo plant (1440x900) into docs/screenshots/.
+
+python -m scripts.screenshots
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+from tests.browser import ARGS, CHROMIUM
+from tests.live_server import ROOT, LiveServer
+
+PAGES = {
+    "dashboard": "/",
+    "machines": "/machines",
+    "machine-detail": "/machines?id=3",
+    "maintenance": "/maintenance",
+    "production": "/production",
+}
+
+
+def main() -> int:
+    from playwright.sync_api import sync_playwright
+
+    out = ROOT / "docs" / "screenshots"
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        server = LiveServer(Path(tmp), demo=True).start(timeout=120)
+        try:
+            with sync_playwright() as pw:
+                browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+                context = browser.new_context(viewport={"width": 1440, "height": 900})
+                page = context.new_page()
+                page.goto(f"{server.url}/?token={server.tokens['operator']}")
+                for name, path in PAGES.items():
+                    page.goto(server.url + path)
+                    page.wait_for_selector('#connection-status[data-state="connected"]')
+                    page.wait_for_load_state("networkidle")
+                    page.wait_for_timeout(1500)
+                    page.screenshot(path=str(out / f"{name}.png"))
+                    print(f"wrote docs/screenshots/{name}.png", file=sys.stderr)
+                browser.close()
+        finally:
+            server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
