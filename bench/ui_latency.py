@@ -50,7 +50,9 @@ PROBE_JS = """
   const ws = new WebSocket(url);
   ws.onmessage = (m) => {
     const f = JSON.parse(m.data);
-    if (f.type === 'maintenance_alert') window.__frames[String(f.data.ticket_id)] = performance.now();
+    if (f.type === 'maintenance_alert') {
+      window.__frames[String(f.data.ticket_id)] = performance.now();
+    }
   };
   return new Promise((r) => { ws.onopen = () => r(true); });
 }
