@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from app.config import Config
+from data.errors import ServiceError
 
 
 def _server_options(parser: argparse.ArgumentParser) -> None:
@@ -157,6 +158,33 @@ def _export_tickets(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def _create_user(config: Config, role: str, name: str, from_stdin: bool) -> int:
+    from data.db import Database
+    from data.users import create_user
+
+    db = Database(config.database_url)
+    db.migrate()
+    given = sys.stdin.readline().rstrip("\n") if from_stdin else None
+    password = create_user(db, name, role, given)
+    if not from_stdin:
+        print(password)
+    print(f"user {name!r} ({role}) created", file=sys.stderr)
+    return 0
+
+
+def _revoke_token(config: Config, token_id: int) -> int:
+    from data.access import revoke_token
+    from data.db import Database
+
+    db = Database(config.database_url)
+    db.migrate()
+    if not revoke_token(db, token_id):
+        print(f"error: no token with id {token_id}", file=sys.stderr)
+        return 2
+    print(f"token {token_id} revoked", file=sys.stderr)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     config = config_from(args)
@@ -167,8 +195,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _create_token(config, args.role, args.name)
         if args.command == "export-tickets":
             return _export_tickets(config, args)
+        if args.command == "create-user":
+            return _create_user(config, args.role, args.name, args.password_stdin)
+        if args.command == "revoke-token":
+            return _revoke_token(config, args.id)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except ServiceError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
         return 2
     if os.environ.get("MILLDASH_NO_GEVENT") != "1":
         from gevent import monkey

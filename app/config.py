@@ -33,6 +33,8 @@ class Config:
     ws_max_message_bytes: int = 64 * 1024
     ws_queue_max_frames: int = 1000
     ws_queue_max_bytes: int = 1024 * 1024
+    ws_max_per_user: int = 20
+    ws_max_per_address: int = 200
     retain_events: int = 10_000
     retain_hours: float = 24.0
 
@@ -57,6 +59,8 @@ class Config:
             ws_ping_interval_s=float(env.get("MILLDASH_WS_PING_INTERVAL", "25")),
             ws_queue_max_frames=int(env.get("MILLDASH_WS_QUEUE_FRAMES", "1000")),
             ws_queue_max_bytes=int(env.get("MILLDASH_WS_QUEUE_BYTES", str(1024 * 1024))),
+            ws_max_per_user=int(env.get("MILLDASH_WS_MAX_PER_USER", "20")),
+            ws_max_per_address=int(env.get("MILLDASH_WS_MAX_PER_ADDRESS", "200")),
             retain_events=int(env.get("MILLDASH_RETAIN_EVENTS", "10000")),
             retain_hours=float(env.get("MILLDASH_RETAIN_HOURS", "24")),
             anonymous_view=None

@@ -15,6 +15,7 @@ from app.context import AppContext
 from app.realtime.backend import Backend, InProcessBackend
 from app.realtime.endpoints import register_realtime
 from app.realtime.hub import Hub, Retention
+from app.security import register_security
 from app.ui_session import register_ui_session
 from callbacks import Deps, register_callbacks
 from components.layout import shell
@@ -47,6 +48,7 @@ def create_app(config: Config, publisher: Publisher | None = None) -> dash.Dash:
     server.extensions["milldash"] = app_ctx
     register_realtime(server)
     register_ui_session(server)
+    register_security(server)
     server.register_blueprint(create_api_blueprint())
     register_error_handlers(server)
 

@@ -72,6 +72,7 @@ def serve(config: Config) -> int:
     from gevent.pywsgi import WSGIServer
 
     from app.factory import create_app
+    from data.users import ensure_first_admin
 
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -80,6 +81,14 @@ def serve(config: Config) -> int:
     app = create_app(config)
     app_ctx = app.server.extensions["milldash"]
     app_ctx.extras["hub"].start_relay()
+    password = ensure_first_admin(app_ctx.db)
+    if password:
+        print(
+            f"First run: created user 'admin' with password {password}\n"
+            "It is shown only now: sign in at /login and keep it safe.",
+            file=sys.stderr,
+            flush=True,
+        )
     if config.demo:
         prepare_demo(app_ctx)
     url = f"http://{config.host}:{config.port}/"

@@ -7,7 +7,7 @@ from datetime import timedelta
 from dash import Dash, Input, Output, html
 
 from callbacks import Deps
-from components.layout import not_found_page
+from components.layout import display_only_page, not_found_page
 from components.machines import machines_page
 from components.maintenance import maintenance_page
 from components.pages import dashboard_page, production_page
@@ -17,6 +17,9 @@ from data.sqltypes import utcnow
 
 def render_page(deps: Deps, pathname: str | None) -> html.Div:
     path = (pathname or "/").rstrip("/") or "/"
+    who = deps.principal()
+    if who is not None and who.role == "display" and path != "/wall":
+        return display_only_page()
     if path == "/":
         return dashboard_page()
     if path == "/machines":

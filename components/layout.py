@@ -126,3 +126,14 @@ def not_found_page(path: str) -> html.Div:
         ],
         className="empty-state",
     )
+
+
+def display_only_page() -> html.Div:
+    return html.Div(
+        [
+            html.H2("This is a wall display session"),
+            html.P("A display token shows the plant wall only."),
+            dcc.Link("Open the wall", href="/wall"),
+        ],
+        className="empty-state",
+    )

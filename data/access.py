@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from data.db import Database
 from data.errors import ValidationFailed
-from data.models import ROLES, ApiToken
+from data.models import ROLES, ApiToken, UiSession, User
 from data.sqltypes import utcnow
 
 TOKEN_PREFIX = "mdt_"
@@ -21,11 +21,14 @@ LAST_USED_GRANULARITY = timedelta(minutes=1)
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: a name for audit trails and a role for checks."""
+    """Who is calling: a name for audit trails and a role for checks; the ids say what to
+    re-check (a revoked token, a disabled user, an ended session)."""
 
     name: str
     role: str
     token_id: int | None = None
+    user_id: int | None = None
+    session_id: str | None = None
 
 
 def hash_token(secret: str) -> str:
@@ -76,3 +79,64 @@ def revoke_token(db: Database, token_id: int) -> bool:
         if token.revoked_at is None:
             token.revoked_at = utcnow()
         return True
+
+
+def list_tokens(db: Database) -> list[dict[str, object]]:
+    """Every token without its secret: id, name, role, prefix, times."""
+    from data.records import iso
+
+    with db.read() as session:
+        tokens = session.scalars(select(ApiToken).order_by(ApiToken.id)).all()
+    return [
+        {
+            "id": t.id,
+            "name": t.name,
+            "role": t.role,
+            "prefix": t.prefix,
+            "created_at": iso(t.created_at),
+            "last_used_at": iso(t.last_used_at),
+            "revoked": t.revoked_at is not None,
+        }
+        for t in tokens
+    ]
+
+
+def start_session(db: Database, principal: Principal) -> Principal:
+    """Record a UI session for `principal`; the returned principal carries its id."""
+    sid = secrets.token_urlsafe(24)
+    with db.write() as session:
+        session.add(
+            UiSession(
+                id=sid,
+                name=principal.name,
+                role=principal.role,
+                user_id=principal.user_id,
+                token_id=principal.token_id,
+            )
+        )
+    return Principal(principal.name, principal.role, principal.token_id, principal.user_id, sid)
+
+
+def end_session(db: Database, session_id: str) -> None:
+    with db.write() as session:
+        row = session.get(UiSession, session_id)
+        if row is not None and row.revoked_at is None:
+            row.revoked_at = utcnow()
+
+
+def still_valid(db: Database, principal: Principal) -> bool:
+    """False once the principal's session ended, its token was revoked or its user disabled."""
+    with db.read() as session:
+        if principal.session_id is not None:
+            row = session.get(UiSession, principal.session_id)
+            if row is None or row.revoked_at is not None:
+                return False
+        if principal.token_id is not None:
+            token = session.get(ApiToken, principal.token_id)
+            if token is None or token.revoked_at is not None:
+                return False
+        if principal.user_id is not None:
+            user = session.get(User, principal.user_id)
+            if user is None or user.disabled_at is not None:
+                return False
+    return True

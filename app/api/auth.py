@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from flask import g, request, session
 
 from app.context import ctx
-from data.access import Principal, verify_token
+from data.access import Principal, still_valid, verify_token
 from data.errors import ServiceError
 
 RANK = {"display": 0, "viewer": 1, "operator": 2, "admin": 3}
@@ -41,11 +41,28 @@ def current_principal() -> Principal | None:
         if principal is None:
             raise Unauthorized("The token is unknown or revoked.")
     elif session.get("principal"):
-        data = session["principal"]
-        principal = Principal(name=data["name"], role=data["role"], token_id=data.get("token_id"))
-    elif ctx().config.anonymous_read:
+        principal = _session_principal(session["principal"])
+    if principal is None and ctx().config.anonymous_read:
         principal = ANONYMOUS
     g.principal = principal
+    return principal
+
+
+def _session_principal(data: Any) -> Principal | None:
+    """The principal a session cookie names, if that session is still valid."""
+    try:
+        principal = Principal(
+            name=data["name"],
+            role=data["role"],
+            token_id=data.get("token_id"),
+            user_id=data.get("user_id"),
+            session_id=data.get("session_id"),
+        )
+    except (KeyError, TypeError):
+        return None
+    if principal.session_id is None or not still_valid(ctx().db, principal):
+        session.clear()
+        return None
     return principal
 
 

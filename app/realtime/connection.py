@@ -8,6 +8,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
+from app.realtime.limits import FrameRate
 from data.events import ALL
 
 _ids = itertools.count(1)
@@ -18,6 +19,8 @@ class _Signal:
 
     OVERFLOW = "overflow"
     CLOSED = "closed"
+    POLICY = "policy"
+    ENDED = "ended"
 
 
 @dataclass
@@ -37,6 +40,8 @@ class Connection:
     client_id: str = field(default_factory=lambda: f"c{next(_ids)}-{int(time.time())}")
     connected_since: float = field(default_factory=time.time)
     admin: bool = False
+    address: str = ""
+    rate: FrameRate = field(default_factory=FrameRate)
 
     def __post_init__(self) -> None:
         self._frames: deque[str] = deque()
@@ -70,6 +75,14 @@ class Connection:
             self._cond.notify()
             return True
 
+    def end(self, signal: str) -> None:
+        """Ask the writer to close the socket for `signal` (policy, ended)."""
+        with self._cond:
+            self.signal = signal
+            self._frames.clear()
+            self._bytes = 0
+            self._cond.notify()
+
     def close(self) -> None:
         """Ask the writer to stop (the client went away or the server shuts down)."""
         with self._cond:
@@ -98,3 +111,5 @@ class Connection:
 
 OVERFLOW = _Signal.OVERFLOW
 CLOSED = _Signal.CLOSED
+POLICY = _Signal.POLICY
+ENDED = _Signal.ENDED

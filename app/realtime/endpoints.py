@@ -7,19 +7,19 @@ import json
 import logging
 import socket
 import threading
+import time
 from typing import Any
-from urllib.parse import urlsplit
 
-from flask import Flask, g, jsonify, request
+from flask import Flask, jsonify, request
 from flask_sock import Sock
 from simple_websocket import ConnectionClosed
 
-from app.api import error_response
 from app.api.auth import check_role, current_principal
 from app.context import ctx
-from app.realtime.connection import CLOSED, OVERFLOW, Connection
+from app.realtime.connection import CLOSED, ENDED, OVERFLOW, POLICY, Connection
+from app.realtime.handshake import client_address, register_handshake
 from app.realtime.protocol import FrameError, parse_frame, parse_topics
-from data.errors import ServiceError
+from data.access import still_valid
 from data.records import iso
 from data.sqltypes import utcnow
 
@@ -27,6 +27,13 @@ log = logging.getLogger(__name__)
 WS_PATHS = ("/api/v1/ws", "/api/v1/ws/admin")
 SEND_TIMEOUT_S = 30.0
 SEND_BUFFER_BYTES = 64 * 1024
+# How often an open socket re-checks that its session, token or user is still valid.
+SESSION_CHECK_S = 5.0
+CLOSE_CODES = {
+    OVERFLOW: (4008, "too slow: pending frames passed the bound"),
+    POLICY: (1008, "too many frames"),
+    ENDED: (4001, "session ended"),
+}
 
 
 class _LockedSocket:
@@ -49,40 +56,6 @@ class _LockedSocket:
         return getattr(self._sock, name)
 
 
-def origin_allowed(origin: str | None) -> bool:
-    """No Origin (a non-browser client), the server's own origin, or a configured one."""
-    if not origin:
-        return True
-    allowed = ctx().config.allowed_origins
-    if origin in allowed or "*" in allowed:
-        return True
-    own = f"{request.scheme}://{request.host}"
-    parts = urlsplit(origin)
-    return f"{parts.scheme.replace('ws', 'http')}://{parts.netloc}" == own
-
-
-def _before_ws() -> Any:
-    """Runs before the upgrade: refuse foreign origins and missing rights with plain HTTP."""
-    if request.path not in WS_PATHS:
-        return None
-    if not origin_allowed(request.headers.get("Origin")):
-        return error_response(403, "origin_not_allowed", "This Origin may not open sockets here.")
-    token = request.args.get("token")
-    if token and "Authorization" not in request.headers:
-        request.environ["HTTP_AUTHORIZATION"] = f"Bearer {token}"
-    try:
-        g.pop("principal", None)
-        if request.path.endswith("/admin"):
-            check_role("admin")
-        else:
-            check_role("viewer", allow_display=True)
-    except ServiceError as exc:
-        return error_response(exc.http_status, exc.code, exc.message)
-    # Frames are small JSON; per-connection compression would cost CPU on every fan-out.
-    request.environ.pop("HTTP_SEC_WEBSOCKET_EXTENSIONS", None)
-    return None
-
-
 def _send(ws: Any, frame: dict[str, Any]) -> None:
     ws.send(json.dumps(frame, separators=(",", ":")))
 
@@ -94,11 +67,21 @@ def _reader(ws: Any, conn: Connection, hub: Any, services: Any) -> None:
             text = ws.receive()
             if text is None:
                 continue
-            try:
-                frame = parse_frame(text, admin=conn.admin)
-                reply = _handle(frame, conn, hub, services)
-            except FrameError as exc:
-                reply = exc.frame()
+            if not conn.rate.allow():
+                if conn.rate.exhausted:
+                    conn.end(POLICY)
+                    return
+                reply = {
+                    "type": "error",
+                    "code": "rate_limited",
+                    "message": "Too many frames; slow down or the socket closes (1008).",
+                }
+            else:
+                try:
+                    frame = parse_frame(text, admin=conn.admin)
+                    reply = _handle(frame, conn, hub, services)
+                except FrameError as exc:
+                    reply = exc.frame()
             conn.offer(json.dumps(reply, separators=(",", ":")))
     except ConnectionClosed:
         pass
@@ -168,6 +151,7 @@ def _serve(ws: Any, admin: bool) -> None:
     conn = Connection(
         principal_name=principal.name,
         role=principal.role,
+        address=client_address(),
         topics=topics,
         max_frames=config.ws_queue_max_frames,
         max_bytes=config.ws_queue_max_bytes,
@@ -191,10 +175,17 @@ def _serve(ws: Any, admin: bool) -> None:
         since = request.args.get("since")
         if since is not None and not admin:
             _replay(ws, hub, conn, int(since), live_after)
+        next_check = time.monotonic() + SESSION_CHECK_S
         while True:
-            item = conn.take(timeout=60)
-            if item == OVERFLOW:
-                ws.close(reason=4008, message="too slow: pending frames passed the bound")
+            item = conn.take(timeout=SESSION_CHECK_S)
+            if time.monotonic() >= next_check:
+                next_check = time.monotonic() + SESSION_CHECK_S
+                if not still_valid(app_ctx.db, principal):
+                    conn.end(ENDED)
+                    item = ENDED
+            if isinstance(item, str) and item in CLOSE_CODES:
+                code, message = CLOSE_CODES[item]
+                ws.close(reason=code, message=message)
                 return
             if item == CLOSED:
                 return
@@ -231,20 +222,6 @@ def _shutdown(raw: socket.socket) -> None:
         raw.shutdown(socket.SHUT_RDWR)
 
 
-def _validate_query() -> Any:
-    """Bad ?subscribe= or ?since= values get a 400 before the upgrade."""
-    if request.path != "/api/v1/ws":
-        return None
-    try:
-        parse_topics(request.args.get("subscribe") or "all")
-    except FrameError as exc:
-        return error_response(400, exc.code, exc.message)
-    since = request.args.get("since")
-    if since is not None and (not since.isdigit() or len(since) > 18):
-        return error_response(400, "bad_since", "'since' must be a non-negative whole number.")
-    return None
-
-
 def register_realtime(server: Flask) -> None:
     """Add the socket endpoints and the admin stats endpoint."""
     config = server.extensions["milldash"].config
@@ -252,8 +229,7 @@ def register_realtime(server: Flask) -> None:
         "ping_interval": config.ws_ping_interval_s,
         "max_message_size": config.ws_max_message_bytes,
     }
-    server.before_request(_before_ws)
-    server.before_request(_validate_query)
+    register_handshake(server)
     sock = Sock(server)
 
     @sock.route("/api/v1/ws")

@@ -113,6 +113,15 @@ class Hub:
             self._connections.pop(conn.client_id, None)
         conn.close()
 
+    def counts(self, name: str, address: str) -> tuple[int, int]:
+        """Open sockets of this user name and of this address."""
+        with self._lock:
+            conns = list(self._connections.values())
+        return (
+            sum(1 for c in conns if c.principal_name == name),
+            sum(1 for c in conns if c.address == address),
+        )
+
     def set_topics(self, conn: Connection, topics: Iterable[str]) -> None:
         with self._lock:
             conn.topics = set(topics)
