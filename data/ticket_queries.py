@@ -140,5 +140,17 @@ def iter_tickets(session: Session, f: TicketFilter, batch: int = 1000) -> Iterat
     yield from result.scalars().unique()
 
 
+def select_matching(f: TicketFilter, *columns: Any) -> Select[Any]:
+    """`columns` (of Ticket and Machine, joined) of every ticket matching `f`, in the list's
+    sort order; limit and offset are ignored. For readers that stream plain rows (the export)."""
+    stmt = _filtered(f).with_only_columns(*columns, maintain_column_froms=False)
+    return _ordered(stmt, f.sort)
+
+
+def count_matching(session: Session, f: TicketFilter) -> int:
+    """How many tickets match `f` (limit and offset ignored)."""
+    return session.scalar(select(func.count()).select_from(_filtered(f).subquery())) or 0
+
+
 def get_ticket(session: Session, ticket_id: int) -> Ticket | None:
     return session.get(Ticket, ticket_id)

@@ -20,10 +20,10 @@ def error_response(status: int, code: str, message: str, details: Any = None) ->
 
 
 def create_api_blueprint() -> Blueprint:
-    from app.api import dashboard, export, machines, openapi, tickets
+    from app.api import admin, dashboard, export, machines, openapi, tickets
 
     bp = Blueprint("api", __name__, url_prefix="/api/v1")
-    for module in (machines, export, tickets, dashboard, openapi):
+    for module in (machines, export, tickets, dashboard, admin, openapi):
         module.register(bp)
 
     @bp.route("/<path:unknown>", methods=["GET", "POST", "PATCH", "PUT", "DELETE"])

@@ -288,13 +288,97 @@ def _paths() -> dict[str, Any]:
     }
 
 
+def _admin_paths() -> dict[str, Any]:
+    e = ERRORS
+    auth = {"401": e["401"], "403": e["403"]}
+    token = _obj(
+        {
+            "id": INT,
+            "name": STR,
+            "role": STR,
+            "prefix": STR,
+            "created_at": NTIME,
+            "last_used_at": NTIME,
+            "revoked": {"type": "boolean"},
+        }
+    )
+    user = _obj({"id": INT, "name": STR, "role": STR, "disabled": {"type": "boolean"}})
+    roles = {"enum": ["viewer", "operator", "admin", "display"]}
+    new_token = _obj(
+        {"role": roles, "name": {"type": "string", "minLength": 1, "maxLength": 120}},
+        additionalProperties=False,
+    )
+    new_user = _obj(
+        {
+            "role": roles,
+            "name": {"type": "string", "minLength": 1, "maxLength": 120},
+            "password": {"type": "string", "minLength": 10},
+        },
+        ["role", "name"],
+        additionalProperties=False,
+    )
+
+    def body(schema: dict[str, Any]) -> dict[str, Any]:
+        return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+    return {
+        "/admin/tokens": {
+            "get": {
+                "summary": "API tokens (no secrets)",
+                "responses": {"200": _json({"type": "array", "items": token}), **auth},
+            },
+            "post": {
+                "summary": "Create a token; its secret is in this answer only",
+                "requestBody": body(new_token),
+                "responses": {"201": _json({"type": "object"}), "400": e["400"], **auth},
+            },
+        },
+        "/admin/tokens/{token_id}": {
+            "delete": {
+                "summary": "Revoke a token",
+                "parameters": [_path_id("token_id")],
+                "responses": {"200": _json({"type": "object"}), **auth, "404": e["404"]},
+            }
+        },
+        "/admin/users": {
+            "get": {
+                "summary": "Users",
+                "responses": {"200": _json({"type": "array", "items": user}), **auth},
+            },
+            "post": {
+                "summary": "Create a user; a generated password is in this answer only",
+                "requestBody": body(new_user),
+                "responses": {
+                    "201": _json({"type": "object"}),
+                    "400": e["400"],
+                    **auth,
+                    "409": _json(_ref("Error"), "Name taken"),
+                },
+            },
+        },
+        "/admin/users/{user_id}": {
+            "delete": {
+                "summary": "Disable a user (their sessions end)",
+                "parameters": [_path_id("user_id")],
+                "responses": {"200": _json({"type": "object"}), **auth, "404": e["404"]},
+            }
+        },
+        "/ws/stats": {
+            "get": {
+                "summary": "WebSocket connection statistics",
+                "responses": {"200": _json({"type": "object"}), **auth},
+            }
+        },
+    }
+
+
 def document() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {"title": "Mill Dash API", "version": "1.0.0"},
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
-        "paths": _paths(),
+        "paths": {**_paths(), **_admin_paths()},
         "components": {
             "schemas": _schemas(),
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},

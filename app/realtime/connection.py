@@ -76,11 +76,10 @@ class Connection:
             return True
 
     def end(self, signal: str) -> None:
-        """Ask the writer to close the socket for `signal` (policy, ended)."""
+        """Ask the writer to close the socket for `signal` (policy, ended) once it has sent
+        what is already queued."""
         with self._cond:
             self.signal = signal
-            self._frames.clear()
-            self._bytes = 0
             self._cond.notify()
 
     def close(self) -> None:
@@ -95,10 +94,9 @@ class Connection:
         with self._cond:
             if not self._frames and self.signal is None:
                 self._cond.wait(timeout)
-            if self.signal is not None:
-                return self.signal
             if not self._frames:
-                return None
+                return self.signal  # None after the timeout
+            # Frames queued before a policy close (its warnings, say) still go out first.
             frames = list(self._frames)
             self._frames.clear()
             self._bytes = 0

@@ -1,0 +1,65 @@
+"""Admin endpoints: API tokens and users (the admin role only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, jsonify
+
+from app.api.auth import json_body, require
+from app.context import ctx
+from data.access import create_token, list_tokens, revoke_token
+from data.errors import NotFound, ValidationFailed
+from data.users import create_user, disable_user, list_users
+
+
+def _text(body: Any, key: str) -> str:
+    value = body.get(key) if isinstance(body, dict) else None
+    if not isinstance(value, str):
+        raise ValidationFailed(f"'{key}' is required text.", {key: "required"})
+    return value
+
+
+def register(bp: Blueprint) -> None:
+    @bp.get("/admin/tokens")
+    @require("admin")
+    def tokens() -> Any:
+        return jsonify(list_tokens(ctx().db))
+
+    @bp.post("/admin/tokens")
+    @require("admin")
+    def new_token() -> Any:
+        body = json_body()
+        secret = create_token(ctx().db, _text(body, "role"), _text(body, "name"))
+        created = list_tokens(ctx().db)[-1]
+        return jsonify({**created, "token": secret}), 201
+
+    @bp.delete("/admin/tokens/<int:token_id>")
+    @require("admin")
+    def delete_token(token_id: int) -> Any:
+        if not revoke_token(ctx().db, token_id):
+            raise NotFound(f"Token {token_id} does not exist.")
+        return jsonify({"id": token_id, "revoked": True})
+
+    @bp.get("/admin/users")
+    @require("admin")
+    def users() -> Any:
+        return jsonify(list_users(ctx().db))
+
+    @bp.post("/admin/users")
+    @require("admin")
+    def new_user() -> Any:
+        body = json_body()
+        password = body.get("password") if isinstance(body, dict) else None
+        if password is not None and not isinstance(password, str):
+            raise ValidationFailed("'password' must be text.", {"password": "not text"})
+        name = _text(body, "name")
+        password = create_user(ctx().db, name, _text(body, "role"), password)
+        user = next(u for u in list_users(ctx().db) if u["name"] == name.strip())
+        return jsonify({**user, "password": password}), 201
+
+    @bp.delete("/admin/users/<int:user_id>")
+    @require("admin")
+    def delete_user(user_id: int) -> Any:
+        disable_user(ctx().db, user_id)
+        return jsonify({"id": user_id, "disabled": True})

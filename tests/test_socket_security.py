@@ -1,0 +1,104 @@
+"""Socket hardening against a real server: frame rate limit, socket caps, sessions that end."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+import requests
+import websocket
+
+from data.users import create_user
+from tests.factories import add_machines
+from tests.live_server import LiveServer, recv_json
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    live = LiveServer(tmp_path_factory.mktemp("sec"), MILLDASH_WS_MAX_PER_USER="3")
+    add_machines(live.db, 2)
+    live.start()
+    yield live
+    live.stop()
+
+
+def close_code(ws: websocket.WebSocket, timeout: float = 10.0) -> int:
+    """Read until the close frame; its status code."""
+    ws.settimeout(timeout)
+    while True:
+        opcode, frame = ws.recv_data_frame(True)
+        if opcode == websocket.ABNF.OPCODE_CLOSE:
+            return int.from_bytes(frame.data[:2], "big")
+
+
+def test_frame_flood_gets_errors_then_1008(server):
+    ws = server.connect()
+    recv_json(ws)
+    for i in range(200):
+        ws.send(json.dumps({"type": "ping", "nonce": i}))
+    codes = []
+    ws.settimeout(10)
+    while True:
+        opcode, frame = ws.recv_data_frame(True)
+        if opcode == websocket.ABNF.OPCODE_CLOSE:
+            assert int.from_bytes(frame.data[:2], "big") == 1008
+            break
+        codes.append(json.loads(frame.data)["type"])
+    assert "pong" in codes
+    assert "error" in codes  # rate_limited warnings came before the close
+
+
+def test_normal_pace_is_not_limited(server):
+    ws = server.connect()
+    recv_json(ws)
+    for i in range(30):
+        ws.send(json.dumps({"type": "ping", "nonce": i}))
+        assert recv_json(ws)["type"] == "pong"
+        time.sleep(0.02)
+    ws.close()
+
+
+def test_sockets_per_user_are_capped(server):
+    open_sockets = []
+    for _ in range(3):
+        ws = server.connect(role="operator")
+        recv_json(ws)
+        open_sockets.append(ws)
+    with pytest.raises(websocket.WebSocketBadStatusException) as info:
+        server.connect(role="operator")
+    assert info.value.status_code == 429
+    open_sockets.pop().close()
+    time.sleep(0.3)
+    again = server.connect(role="operator")
+    assert recv_json(again)["type"] == "welcome"
+    for ws in [*open_sockets, again]:
+        ws.close()
+
+
+def test_logout_closes_the_users_socket(server):
+    password = create_user(server.db, "sam", "viewer")
+    session = requests.Session()
+    response = session.post(f"{server.url}/login", data={"name": "sam", "password": password},
+                            allow_redirects=False, timeout=5)
+    assert response.status_code == 303
+    cookie = "; ".join(f"{c.name}={c.value}" for c in session.cookies)
+    ws = websocket.create_connection(server.ws_url, header=[f"Cookie: {cookie}"], timeout=10)
+    assert recv_json(ws)["role"] == "viewer"
+    session.get(f"{server.url}/logout", allow_redirects=False, timeout=5)
+    assert close_code(ws, timeout=15) == 4001
+
+
+def test_revoked_token_closes_its_socket(server):
+    from sqlalchemy import func, select
+
+    from data.access import create_token, revoke_token
+    from data.models import ApiToken
+
+    token = create_token(server.db, "viewer", "short-lived")
+    ws = websocket.create_connection(f"{server.ws_url}?token={token}", timeout=10)
+    recv_json(ws)
+    with server.db.read() as session:
+        token_id = session.scalar(select(func.max(ApiToken.id)))
+    revoke_token(server.db, token_id)
+    assert close_code(ws, timeout=15) == 4001
