@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 
@@ -156,3 +157,27 @@ def test_disconnect_then_reconnect_and_catch_up(server, watch):
     server.start()
     page.wait_for_selector('#connection-status[data-state="connected"]', timeout=30000)
     page.wait_for_selector(f'#alerts [data-ticket-id="{missed["id"]}"]', timeout=10000)
+
+
+def test_export_button_downloads_the_current_filter(server, watch):
+    import csv
+    import io
+
+    for i in range(3):
+        create(server, f"Exportable gearbox {i}", "low")
+    create(server, "Unrelated spindle", "low")
+    page = open_page(watch, server, "/maintenance")
+    page.fill("#filter-q", "gearbox")
+    page.press("#filter-q", "Enter")
+    page.wait_for_function(
+        "document.querySelector('#export-csv').href.includes('q=gearbox')", timeout=5000
+    )
+    with page.expect_download() as info:
+        page.click("#export-csv")
+    download = info.value
+    assert download.suggested_filename.startswith("tickets-")
+    text = Path(download.path()).read_text(encoding="utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    expected = server.get("/tickets?q=gearbox&status=open,in_progress,on_hold&limit=1000").json()
+    assert sorted(int(r["id"]) for r in rows) == sorted(t["id"] for t in expected["items"])
+    assert {r["title"] for r in rows} == {f"Exportable gearbox {i}" for i in range(3)}
