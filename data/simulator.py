@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from data.db import Database
 from data.models import Machine, StatusPeriod, Ticket
-from data.seed import BREAKDOWNS, IDLE_REASONS, PM_TASKS, TECHNICIANS
+from data.plant_catalog import BREAKDOWNS, IDLE_REASONS, PM_TASKS, TECHNICIANS
 from data.services import Services
 
 log = logging.getLogger(__name__)

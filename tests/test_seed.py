@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from data.db import Database
 from data.models import EventLog, Machine, ProductionCount, StatusPeriod, Ticket
-from data.seed import KINDS, is_empty, seed_plant
+from data.plant_catalog import KINDS
+from data.seed import is_empty, seed_plant
 
 HOUR = timedelta(hours=1)
 
