@@ -85,7 +85,7 @@ def plant(env: Env) -> Env:
         tid = env.ticket(
             machine_id=1 + i % 3,
             title=f"Defect number {i}",
-            description=f"Coolant, chips and \"noise\" #{i}" if i % 2 else "",
+            description=f'Coolant, chips and "noise" #{i}' if i % 2 else "",
             priority=prios[i % 4],
             assignee="tech-bo" if i % 3 == 0 else None,
         )
@@ -235,7 +235,7 @@ NASTY = [
     "comma, separated, words",
     "line one\nline two\r\nline three",
     "emoji 🛠️🔥 and ünïcödé — 日本語",
-    "=HYPERLINK(\"http://evil.example\",\"click\")",
+    '=HYPERLINK("http://evil.example","click")',
     "+1+2",
     "-2+3",
     "@SUM(A1:A9)",
@@ -254,7 +254,9 @@ def test_hostile_text_survives_and_is_neutralised(env):
     with env.db.write() as session:
         for tid, text in zip(ids[len(NASTY) :], RAW_PREFIXES, strict=True):
             session.execute(update(Ticket).where(Ticket.id == tid).values(description=text))
-        session.add(Machine(name="=cmd|' /C calc'!A0", area="@evil", kind="x", ideal_cycle_time_s=1))
+        session.add(
+            Machine(name="=cmd|' /C calc'!A0", area="@evil", kind="x", ideal_cycle_time_s=1)
+        )
     hostile = env.services.create_ticket(
         {"machine_id": 4, "title": "-minus title", "priority": "low", "assignee": "+tech"},
         "@reporter",
