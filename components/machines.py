@@ -8,7 +8,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from components.kpi import hours, pct
-from components.pages import graph, panel, range_selector
+from components.pages import area_select, graph, panel, range_selector
 from components.theme import PRIORITY_COLORS, STATUS_COLORS
 
 
@@ -56,19 +56,12 @@ def status_board(machines: list[dict[str, Any]]) -> html.Div:
 
 
 def machines_page(areas: list[str]) -> html.Div:
-    options = [{"label": "All areas", "value": ""}] + [{"label": a, "value": a} for a in areas]
     return html.Div(
         [
             html.Div(
                 [
                     html.H1("Machines", className="page-title"),
-                    dcc.Dropdown(
-                        id="machines-area",
-                        options=options,
-                        value="",
-                        clearable=False,
-                        className="area-select",
-                    ),
+                    area_select("machines-area", areas),
                 ],
                 className="page-head",
             ),

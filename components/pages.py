@@ -27,6 +27,14 @@ def range_selector(component_id: str, value: str = "24h") -> dbc.RadioItems:
     )
 
 
+def area_select(component_id: str, areas: list[str]) -> dcc.Dropdown:
+    """A dropdown of the plant's areas with "All areas" first (value "")."""
+    options = [{"label": "All areas", "value": ""}] + [{"label": a, "value": a} for a in areas]
+    return dcc.Dropdown(
+        id=component_id, options=options, value="", clearable=False, className="area-select"
+    )
+
+
 def panel(children: object, title: str | None = None, **kwargs: object) -> dbc.Card:
     body = [html.H6(title, className="panel-title")] if title else []
     return dbc.Card(dbc.CardBody([*body, children]), className="panel mb-3", **kwargs)
@@ -61,7 +69,6 @@ def dashboard_page() -> html.Div:
 
 
 def production_page(areas: list[str]) -> html.Div:
-    area_options = [{"label": "All areas", "value": ""}] + [{"label": a, "value": a} for a in areas]
     return html.Div(
         [
             html.Div(
@@ -69,13 +76,7 @@ def production_page(areas: list[str]) -> html.Div:
                     html.H1("Production", className="page-title"),
                     html.Div(
                         [
-                            dcc.Dropdown(
-                                id="production-area",
-                                options=area_options,
-                                value="",
-                                clearable=False,
-                                className="area-select",
-                            ),
+                            area_select("production-area", areas),
                             range_selector("production-range"),
                         ],
                         className="page-tools",
