@@ -13,6 +13,7 @@ from data.db import Database
 from data.errors import ValidationFailed
 from data.models import ROLES, ApiToken, UiSession, User
 from data.sqltypes import utcnow
+from data.validation import MAX_ID
 
 TOKEN_PREFIX = "mdt_"
 # last_used_at is a write; refreshing it at most this often keeps reads read-only.
@@ -72,6 +73,8 @@ def verify_token(db: Database, secret: str, now: datetime | None = None) -> Prin
 
 def revoke_token(db: Database, token_id: int) -> bool:
     """Revoke a token by id; False if there is no such token."""
+    if not 0 < token_id <= MAX_ID:
+        return False
     with db.write() as session:
         token = session.get(ApiToken, token_id)
         if token is None:

@@ -17,7 +17,14 @@ from data.events import EVENT_TOPICS, Event, NullPublisher, Publisher
 from data.models import EventLog, Machine, ProductionCount, StatusPeriod, Ticket, TicketHistory
 from data.records import machine_record, ticket_record
 from data.sqltypes import as_utc, utcnow
-from data.validation import ProductionReport, StatusReport, TicketCreate, TicketUpdate, parse
+from data.validation import (
+    MAX_ID,
+    ProductionReport,
+    StatusReport,
+    TicketCreate,
+    TicketUpdate,
+    parse,
+)
 
 # Allowed ticket moves (CONTRACT §2); everything else is refused with a reason.
 WORKFLOW: dict[str, tuple[str, ...]] = {
@@ -187,9 +194,11 @@ class Services:
         """Change status (along the workflow), assignee or priority; each change is history."""
         form = parse(TicketUpdate, payload)
         changes = form.model_dump(exclude_unset=True)
+        if "assignee" in changes:
+            changes["assignee"] = changes["assignee"] or None  # "" clears, like None
         now = self.clock()
         with self.db.write() as session:
-            ticket = session.get(Ticket, ticket_id)
+            ticket = session.get(Ticket, ticket_id) if 0 < ticket_id <= MAX_ID else None
             if ticket is None:
                 raise NotFound(f"Ticket {ticket_id} does not exist.")
             pending: list[PendingEvent] = []
@@ -317,7 +326,7 @@ class Services:
 
 
 def _machine(session: Session, machine_id: int) -> Machine:
-    machine = session.get(Machine, machine_id)
+    machine = session.get(Machine, machine_id) if 0 < machine_id <= MAX_ID else None
     if machine is None:
         raise NotFound(f"Machine {machine_id} does not exist.")
     return machine

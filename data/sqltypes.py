@@ -11,6 +11,10 @@ from sqlalchemy.sql.expression import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
+# Times a window may start or end at: a day inside datetime's range, so arithmetic is safe.
+UTC_MIN = datetime(1, 1, 2, tzinfo=UTC)
+UTC_MAX = datetime(9999, 12, 30, tzinfo=UTC)
+
 
 def utcnow() -> datetime:
     """Current time, timezone-aware UTC, to the microsecond."""

@@ -66,7 +66,7 @@ COLUMNS = (
 # OWASP CSV injection: a cell starting with one of these may be run as a formula.
 FORMULA_TRIGGERS = frozenset("=+-@\t\r")
 BOM = "\ufeff"
-DEFAULT_BATCH = 1000
+DEFAULT_BATCH = 250  # rows per fetch and per chunk (~135 KB); measured a bit faster than 1000
 # Query arguments of GET /tickets that make no sense for an export: every row is exported.
 _IGNORED_ARGS = ("limit", "offset")
 _EXPORT_ARGS = ("tz", "bom")

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, joinedload
 from data.models import TICKET_PRIORITIES, TICKET_STATUSES, Machine, Ticket
 from data.records import ticket_record
 from data.sqltypes import as_utc
-from data.validation import _Input, parse
+from data.validation import MAX_ID, _Input, in_range, parse
 
 SORTABLE = {
     "id": Ticket.id,
@@ -35,12 +35,12 @@ MAX_LIMIT = 1000
 class TicketFilter(_Input):
     status: list[str] | None = None
     priority: list[str] | None = None
-    machine_id: int | None = Field(default=None, gt=0)
+    machine_id: int | None = Field(default=None, gt=0, le=MAX_ID)
     q: str | None = Field(default=None, max_length=200)
     created_from: datetime | None = None
     created_to: datetime | None = None
     limit: int = Field(default=50, ge=1, le=MAX_LIMIT)
-    offset: int = Field(default=0, ge=0)
+    offset: int = Field(default=0, ge=0, le=MAX_ID)
     sort: str = "-created_at"
 
     @field_validator("status")
@@ -52,6 +52,11 @@ class TicketFilter(_Input):
     @classmethod
     def _priorities(cls, value: list[str] | None) -> list[str] | None:
         return _one_of(value, TICKET_PRIORITIES)
+
+    @field_validator("created_from", "created_to")
+    @classmethod
+    def _times(cls, value: datetime | None) -> datetime | None:
+        return in_range(value)
 
     @field_validator("sort")
     @classmethod
@@ -153,4 +158,4 @@ def count_matching(session: Session, f: TicketFilter) -> int:
 
 
 def get_ticket(session: Session, ticket_id: int) -> Ticket | None:
-    return session.get(Ticket, ticket_id)
+    return session.get(Ticket, ticket_id) if 0 < ticket_id <= MAX_ID else None

@@ -13,6 +13,7 @@ from data.db import Database
 from data.errors import Conflict, NotFound, ValidationFailed
 from data.models import ROLES, User
 from data.sqltypes import utcnow
+from data.validation import MAX_ID
 
 _hasher = PasswordHasher()
 # Verifying against this keeps the time of a failed sign-in the same for unknown names.
@@ -29,7 +30,8 @@ def create_user(db: Database, name: str, role: str, password: str | None = None)
         raise ValidationFailed(
             f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.", {"role": "unknown"}
         )
-    password = password or secrets.token_urlsafe(12)
+    if password is None:
+        password = secrets.token_urlsafe(12)
     if len(password) < MIN_PASSWORD:
         raise ValidationFailed(
             f"Passwords need at least {MIN_PASSWORD} characters.", {"password": "too short"}
@@ -75,7 +77,7 @@ def list_users(db: Database) -> list[dict[str, object]]:
 def disable_user(db: Database, user_id: int) -> None:
     """Disable a user; their sessions end (sockets close at the next check)."""
     with db.write() as session:
-        user = session.get(User, user_id)
+        user = session.get(User, user_id) if 0 < user_id <= MAX_ID else None
         if user is None:
             raise NotFound(f"User {user_id} does not exist.")
         user.disabled_at = user.disabled_at or utcnow()

@@ -8,6 +8,10 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from data.errors import ValidationFailed
+from data.sqltypes import UTC_MAX, UTC_MIN, as_utc
+
+# Ids are 32-bit INTEGER columns on PostgreSQL; larger numbers cannot name a row.
+MAX_ID = 2**31 - 1
 
 MachineStatus = Literal["running", "idle", "setup", "down", "maintenance", "offline"]
 Priority = Literal["low", "medium", "high", "critical"]
@@ -24,7 +28,7 @@ class StatusReport(_Input):
 
 
 class ProductionReport(_Input):
-    machine_id: int = Field(strict=True, gt=0)
+    machine_id: int = Field(strict=True, gt=0, le=MAX_ID)
     good: int = Field(strict=True, ge=0, le=1_000_000)
     scrap: int = Field(strict=True, ge=0, le=1_000_000)
     ts: datetime | None = None
@@ -34,11 +38,24 @@ class ProductionReport(_Input):
     def _aware(cls, value: datetime | None) -> datetime | None:
         if value is not None and value.tzinfo is None:
             raise ValueError("must include a timezone, e.g. 2026-01-01T08:00:00Z")
-        return value
+        return in_range(value)
+
+
+def in_range(value: datetime | None) -> datetime | None:
+    """Reject times that cannot be converted to UTC (years 1 and 9999 at the edges)."""
+    if value is None:
+        return None
+    try:
+        utc = as_utc(value)
+    except OverflowError:
+        raise ValueError("is out of range") from None
+    if not UTC_MIN <= utc <= UTC_MAX:
+        raise ValueError("is out of range")
+    return value
 
 
 class TicketCreate(_Input):
-    machine_id: int = Field(strict=True, gt=0)
+    machine_id: int = Field(strict=True, gt=0, le=MAX_ID)
     title: str = Field(min_length=3, max_length=200)
     description: str = Field(default="", max_length=10_000)
     priority: Priority

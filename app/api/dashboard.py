@@ -13,7 +13,7 @@ from data import queries
 from data.errors import ValidationFailed
 from data.event_queries import events_after, latest_seq, oldest_seq
 from data.events import ALL, TOPICS
-from data.sqltypes import as_utc, utcnow
+from data.sqltypes import UTC_MAX, UTC_MIN, as_utc, utcnow
 
 MAX_WINDOW = timedelta(days=400)
 MAX_EVENTS = 1000
@@ -28,13 +28,16 @@ def parse_window(args: Any) -> tuple[datetime, datetime]:
         values[key] = None
         if raw:
             try:
-                values[key] = as_utc(datetime.fromisoformat(raw.replace("Z", "+00:00")))
-            except ValueError:
+                value = as_utc(datetime.fromisoformat(raw.replace("Z", "+00:00")))
+                if not UTC_MIN <= value <= UTC_MAX:
+                    raise ValueError(raw)
+                values[key] = value
+            except (ValueError, OverflowError):
                 details[key] = "must be an ISO 8601 date or time, e.g. 2026-01-01T06:00:00Z"
     if details:
         raise ValidationFailed("Invalid time window.", details)
     hi = values["to"] or utcnow()
-    lo = values["from"] or hi - timedelta(hours=24)
+    lo = values["from"] or max(UTC_MIN, hi - timedelta(hours=24))
     if lo >= hi:
         raise ValidationFailed("'from' must be before 'to'.", {"from": "must be before 'to'"})
     if hi - lo > MAX_WINDOW:

@@ -8,6 +8,7 @@ from flask import Blueprint, jsonify
 
 from data.events import ALL, TOPICS
 from data.models import MACHINE_STATUSES, TICKET_PRIORITIES, TICKET_STATUSES
+from data.validation import MAX_ID
 
 STR = {"type": "string"}
 NSTR = {"type": ["string", "null"]}
@@ -40,7 +41,12 @@ def _q(name: str, schema: dict[str, Any], description: str = "") -> dict[str, An
 
 
 def _path_id(name: str) -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+    }
 
 
 ERRORS = {
@@ -56,7 +62,7 @@ ERRORS = {
 TICKET_FILTERS = [
     _q("status", STR, f"comma list of {', '.join(TICKET_STATUSES)}"),
     _q("priority", STR, f"comma list of {', '.join(TICKET_PRIORITIES)}"),
-    _q("machine_id", {"type": "integer", "minimum": 1}),
+    _q("machine_id", {"type": "integer", "minimum": 1, "maximum": MAX_ID}),
     _q("q", {"type": "string", "maxLength": 200}, "text in title, description or machine"),
     _q("created_from", TIME),
     _q("created_to", TIME),
@@ -99,7 +105,7 @@ def _schemas() -> dict[str, Any]:
         "TicketWithHistory": _obj({**ticket_props, "history": {"type": "array", "items": history}}),
         "TicketCreate": _obj(
             {
-                "machine_id": {"type": "integer", "minimum": 1},
+                "machine_id": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
                 "title": {"type": "string", "minLength": 3, "maxLength": 200},
                 "description": {"type": "string", "maxLength": 10000},
                 "priority": {"enum": list(TICKET_PRIORITIES)},
@@ -127,7 +133,7 @@ def _schemas() -> dict[str, Any]:
         ),
         "ProductionReport": _obj(
             {
-                "machine_id": {"type": "integer", "minimum": 1},
+                "machine_id": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
                 "good": {"type": "integer", "minimum": 0, "maximum": 1000000},
                 "scrap": {"type": "integer", "minimum": 0, "maximum": 1000000},
                 "ts": TIME,
@@ -196,7 +202,7 @@ def _paths() -> dict[str, Any]:
                 "parameters": [
                     *TICKET_FILTERS,
                     _q("limit", {"type": "integer", "minimum": 1, "maximum": 1000}),
-                    _q("offset", {"type": "integer", "minimum": 0}),
+                    _q("offset", {"type": "integer", "minimum": 0, "maximum": MAX_ID}),
                 ],
                 "responses": {
                     "200": _json(
@@ -258,7 +264,7 @@ def _paths() -> dict[str, Any]:
             "get": {
                 "summary": "Events after a seq (polling fallback and gap filler)",
                 "parameters": [
-                    _q("since", {"type": "integer", "minimum": 0}),
+                    _q("since", {"type": "integer", "minimum": 0, "maximum": 2**62}),
                     _q("topics", STR, "comma list of topics"),
                     _q("limit", {"type": "integer", "minimum": 1, "maximum": 1000}),
                 ],

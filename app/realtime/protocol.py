@@ -47,12 +47,17 @@ def parse_topics(raw: Any) -> tuple[str, ...]:
     return tuple(dict.fromkeys(raw))
 
 
+def _no_constant(name: str) -> Any:
+    # NaN and Infinity are not JSON; echoing them would break the client's parser.
+    raise ValueError(name)
+
+
 def parse_frame(text: Any, admin: bool = False) -> ClientFrame:
     """Validate one client frame; raise FrameError with a code and a message."""
     if not isinstance(text, str):
         raise FrameError("bad_frame", "Send JSON text frames, not binary.")
     try:
-        body = json.loads(text)
+        body = json.loads(text, parse_constant=_no_constant)
     except (ValueError, RecursionError):
         raise FrameError("bad_json", "The frame is not valid JSON.") from None
     if not isinstance(body, dict):
