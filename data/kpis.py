@@ -99,45 +99,107 @@ def full_counts(counts: dict[str, int], keys: tuple[str, ...]) -> dict[str, int]
     return {key: int(counts.get(key, 0)) for key in keys}
 
 
-def _rounded(row: pd.Series | dict[str, Any]) -> dict[str, float]:
-    return {key: round(float(row[key]), DECIMALS) for key in RATIOS}
-
-
 def _hours(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds / 3600.0, DECIMALS)
 
 
+MACHINE_COLUMNS = [
+    "machine_id",
+    "name",
+    "area",
+    "kind",
+    "status",
+    "running_s",
+    "offline_s",
+    "failures",
+    "repairs",
+    "repair_s",
+    "good",
+    "scrap",
+    "ideal_s",
+    "elapsed_s",
+    "planned_s",
+]
+
+
+def machine_sums(row: Any, elapsed: float) -> dict[str, Any]:
+    """One machine's sums as plain Python numbers, with elapsed and planned time."""
+    offline = float(row["offline_s"])
+    return {
+        "machine_id": int(row["machine_id"]),
+        "name": row["name"],
+        "area": row["area"],
+        "kind": row["kind"],
+        "status": row["status"],
+        "running_s": float(row["running_s"]),
+        "offline_s": offline,
+        "failures": int(row["failures"]),
+        "repairs": int(row["repairs"]),
+        "repair_s": float(row["repair_s"]),
+        "good": int(row["good"]),
+        "scrap": int(row["scrap"]),
+        "ideal_s": float(row["ideal_s"]),
+        "elapsed_s": elapsed,
+        "planned_s": max(0.0, elapsed - offline),
+    }
+
+
+def _sum_ratios(rows: list[dict[str, Any]]) -> dict[str, float]:
+    """OEE ratios of the summed rows, rounded: the same arithmetic as `add_ratios`."""
+    total = {key: sum(r[key] for r in rows) for key in SUMS}
+    availability = min(1.0, max(0.0, ratio(total["running_s"], total["planned_s"])))
+    performance = min(1.0, max(0.0, ratio(total["ideal_s"], total["running_s"])))
+    quality = ratio(total["good"], total["good"] + total["scrap"])
+    values = {
+        "availability": availability,
+        "performance": performance,
+        "quality": quality,
+        "oee": availability * performance * quality,
+    }
+    return {key: round(values[key], DECIMALS) for key in RATIOS}
+
+
 def overview_document(
-    machines: pd.DataFrame,
+    machines: list[dict[str, Any]] | pd.DataFrame,
     tickets: dict[str, int],
     lo: datetime,
     hi: datetime,
 ) -> dict[str, Any]:
-    """The JSON of GET /api/v1/dashboard/overview from a per-machine frame (columns: area,
-    status, running_s, planned_s, ideal_s, good, scrap, failures, repairs, repair_s) and open
-    tickets by priority."""
+    """The JSON of GET /api/v1/dashboard/overview from per-machine sums (`machine_sums`) and
+    open tickets by priority. Plain Python: on a few dozen rows pandas' per-call overhead
+    would be most of the time."""
+    if isinstance(machines, pd.DataFrame):
+        machines = machines.to_dict("records")
     elapsed = (hi - lo).total_seconds()
-    plant = oee_summary(machines).iloc[0]
-    areas = oee_summary(machines, by="area") if len(machines) else machines.iloc[0:0]
+    running = sum(m["running_s"] for m in machines)
     rel = reliability(
-        plant["running_s"],
-        int(machines["failures"].sum()),
-        int(machines["repairs"].sum()),
-        float(machines["repair_s"].sum()),
+        running,
+        sum(m["failures"] for m in machines),
+        sum(m["repairs"] for m in machines),
+        sum(m["repair_s"] for m in machines),
     )
-    by_status = full_counts(machines["status"].value_counts().to_dict(), MACHINE_STATUSES)
+    areas: dict[str, list[dict[str, Any]]] = {}
+    for m in machines:
+        areas.setdefault(m["area"], []).append(m)
+    statuses: dict[str, int] = {}
+    for m in machines:
+        statuses[m["status"]] = statuses.get(m["status"], 0) + 1
+    by_status = full_counts(statuses, MACHINE_STATUSES)
     by_priority = full_counts(tickets, TICKET_PRIORITIES)
     return {
         "from": iso(lo),
         "to": iso(hi),
         "machines": {"total": len(machines), "by_status": by_status},
-        "utilization": round(ratio(plant["running_s"], elapsed * len(machines)), DECIMALS),
-        "oee": _rounded(plant),
-        "oee_by_area": [{"area": row["area"], **_rounded(row)} for _, row in areas.iterrows()],
+        "utilization": round(ratio(running, elapsed * len(machines)), DECIMALS),
+        "oee": _sum_ratios(machines),
+        "oee_by_area": [{"area": a, **_sum_ratios(rows)} for a, rows in sorted(areas.items())],
         "open_tickets": {"total": sum(by_priority.values()), "by_priority": by_priority},
         "mttr_hours": _hours(rel["mttr_s"]),
         "mtbf_hours": _hours(rel["mtbf_s"]),
-        "output": {"good": int(machines["good"].sum()), "scrap": int(machines["scrap"].sum())},
+        "output": {
+            "good": int(sum(m["good"] for m in machines)),
+            "scrap": int(sum(m["scrap"] for m in machines)),
+        },
     }
 
 

@@ -10,6 +10,7 @@ KPI definitions and the arithmetic on aggregated rows live in data.kpis (its raw
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 import pandas as pd
@@ -18,6 +19,7 @@ from sqlalchemy import (
     Float,
     Select,
     and_,
+    bindparam,
     case,
     cast,
     column,
@@ -40,7 +42,7 @@ from data.models import (
     StatusPeriod,
     Ticket,
 )
-from data.sqltypes import epoch, overlap_seconds
+from data.sqltypes import UTCDateTime, epoch, overlap_seconds
 
 OPEN_TICKET_STATUSES = ("open", "in_progress", "on_hold")
 UNSPECIFIED = "unspecified"
@@ -136,14 +138,16 @@ def _count_sums(lo: datetime, hi: datetime) -> Select[Any]:
 _PERIOD_ZEROS = {"running_s": 0.0, "offline_s": 0.0, "failures": 0, "repairs": 0, "repair_s": 0.0}
 
 
-def machine_frame(session: Session, lo: datetime, hi: datetime) -> pd.DataFrame:
-    """Every machine (ordered by id) with its period and production sums in [lo, hi) and
-    `elapsed_s`, `planned_s`: the one query that utilization, OEE and the overview share."""
-    lo, hi, elapsed = kpis.window(lo, hi)
+@cache
+def _machine_statement() -> Select[Any]:
+    """The per-machine sums statement, built once with `lo`/`hi` bound parameters: building a
+    statement of this size costs more than running it on a day's window."""
+    lo = bindparam("lo", type_=UTCDateTime())
+    hi = bindparam("hi", type_=UTCDateTime())
     p = _period_sums(lo, hi).subquery()
     c = _count_sums(lo, hi).subquery()
     good, scrap = func.coalesce(c.c.good, 0), func.coalesce(c.c.scrap, 0)
-    stmt = (
+    return (
         select(
             Machine.id.label("machine_id"),
             *(getattr(Machine, col) for col in ("name", "area", "kind", "status")),
@@ -151,20 +155,38 @@ def machine_frame(session: Session, lo: datetime, hi: datetime) -> pd.DataFrame:
             good.label("good"),
             scrap.label("scrap"),
             (Machine.ideal_cycle_time_s * (good + scrap)).label("ideal_s"),
+            # Constant per row: the overview needs one round trip, not two.
+            *(_open_tickets(priority).label(f"open_{priority}") for priority in TICKET_PRIORITIES),
         )
         .outerjoin(p, p.c.machine_id == Machine.id)
         .outerjoin(c, c.c.machine_id == Machine.id)
         .order_by(Machine.id)
     )
-    result = session.execute(stmt)
-    df = pd.DataFrame(result.all(), columns=list(result.keys()))
-    for col in ("running_s", "offline_s", "repair_s", "ideal_s"):
-        df[col] = df[col].astype(float)
-    for col in ("failures", "repairs", "good", "scrap"):
-        df[col] = df[col].astype("int64")
-    df["elapsed_s"] = elapsed
-    df["planned_s"] = (elapsed - df["offline_s"]).clip(lower=0.0)
-    return df
+
+
+def _open_tickets(priority: str) -> Any:
+    return (
+        select(func.count())
+        .where(Ticket.status.in_(OPEN_TICKET_STATUSES), Ticket.priority == priority)
+        .scalar_subquery()
+    )
+
+
+def _machine_result(session: Session, lo: datetime, hi: datetime) -> tuple[list[Any], float]:
+    lo, hi, elapsed = kpis.window(lo, hi)
+    return list(session.execute(_machine_statement(), {"lo": lo, "hi": hi}).mappings()), elapsed
+
+
+def machine_rows(session: Session, lo: datetime, hi: datetime) -> list[dict[str, Any]]:
+    """Every machine (ordered by id) with its period and production sums in [lo, hi),
+    `elapsed_s` and `planned_s`: the one query that utilization, OEE and the overview share."""
+    rows, elapsed = _machine_result(session, lo, hi)
+    return [kpis.machine_sums(row, elapsed) for row in rows]
+
+
+def machine_frame(session: Session, lo: datetime, hi: datetime) -> pd.DataFrame:
+    """`machine_rows` as a DataFrame (columns as there)."""
+    return pd.DataFrame(machine_rows(session, lo, hi), columns=kpis.MACHINE_COLUMNS)
 
 
 def utilization_by_machine(session: Session, lo: datetime, hi: datetime) -> pd.DataFrame:
@@ -289,8 +311,14 @@ def output_by_hour(
 
 
 def overview(session: Session, lo: datetime, hi: datetime) -> dict[str, Any]:
-    """The GET /api/v1/dashboard/overview document for [lo, hi): two queries (per-machine sums,
-    open tickets), shaped by data.kpis.overview_document; floats rounded to 4 decimals."""
-    frame = machine_frame(session, lo, hi)
+    """The GET /api/v1/dashboard/overview document for [lo, hi): one query (per-machine sums
+    with the open-ticket counts alongside), shaped by data.kpis.overview_document; floats
+    rounded to 4 decimals."""
+    rows, elapsed = _machine_result(session, lo, hi)
     lo, hi, _ = kpis.window(lo, hi)
-    return kpis.overview_document(frame, open_tickets_by_priority(session), lo, hi)
+    if rows:
+        tickets = {p: int(rows[0][f"open_{p}"]) for p in TICKET_PRIORITIES}
+    else:
+        tickets = open_tickets_by_priority(session)
+    machines = [kpis.machine_sums(row, elapsed) for row in rows]
+    return kpis.overview_document(machines, tickets, lo, hi)

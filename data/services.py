@@ -81,13 +81,19 @@ class Services:
                 StatusPeriod.machine_id == machine.id, StatusPeriod.ended_at.is_(None)
             )
         ).all()
-        for period in current:
-            period.ended_at = max(now, period.started_at)
-        session.add(
-            StatusPeriod(machine_id=machine.id, status=status, reason=reason, started_at=now)
-        )
-        machine.status = status
-        machine.status_since = now
+        if status == old and len(current) == 1:
+            # The same status again (a new reason, say) continues the period: one breakdown
+            # stays one failure for MTBF and one repair for MTTR.
+            if reason is not None:
+                current[0].reason = reason
+        else:
+            for period in current:
+                period.ended_at = max(now, period.started_at)
+            session.add(
+                StatusPeriod(machine_id=machine.id, status=status, reason=reason, started_at=now)
+            )
+            machine.status = status
+            machine.status_since = now
         session.flush()
         util = queries.machine_utilization(session, machine.id, now - timedelta(hours=24), now)
         return [

@@ -104,13 +104,17 @@ def _greatest_default(element: greatest, compiler: Any, **kw: Any) -> str:
 
 
 def overlap_seconds(
-    start: ColumnElement[datetime], end: ColumnElement[datetime], lo: datetime, hi: datetime
+    start: ColumnElement[datetime],
+    end: ColumnElement[datetime],
+    lo: datetime | ColumnElement[datetime],
+    hi: datetime | ColumnElement[datetime],
 ) -> ColumnElement[float]:
-    """Seconds that [start, end) overlaps [lo, hi); `end` may be NULL (still open, ends at hi)."""
+    """Seconds that [start, end) overlaps [lo, hi); `end` may be NULL (still open, ends at hi).
+    `lo` and `hi` are datetimes or SQL expressions (bound parameters of a prebuilt statement)."""
     from sqlalchemy import func, literal
 
-    hi_lit = literal(hi, UTCDateTime())
-    lo_lit = literal(lo, UTCDateTime())
+    hi_lit = literal(hi, UTCDateTime()) if isinstance(hi, datetime) else hi
+    lo_lit = literal(lo, UTCDateTime()) if isinstance(lo, datetime) else lo
     clipped_end = least(func.coalesce(end, hi_lit), hi_lit)
     clipped_start = greatest(start, lo_lit)
     return greatest(epoch(clipped_end) - epoch(clipped_start), literal(0.0))

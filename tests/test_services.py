@@ -286,3 +286,14 @@ def test_concurrent_writers_keep_seq_gap_free(db, machine_id):
     with db.read() as session:
         seqs = session.scalars(select(EventLog.seq).order_by(EventLog.seq)).all()
     assert seqs == list(range(1, 41))
+
+
+def test_same_status_again_continues_the_period(services, db, clock, machine_id):
+    services.report_status(machine_id, {"status": "down", "reason": "unknown"})
+    started = clock.now
+    clock.advance(minutes=10)
+    record = services.report_status(machine_id, {"status": "down", "reason": "hydraulic leak"})
+    assert record["status_since"] == started.isoformat().replace("+00:00", "Z")
+    with db.read() as session:
+        periods = session.scalars(select(StatusPeriod)).all()
+    assert [(p.status, p.reason, p.ended_at) for p in periods] == [("down", "hydraulic leak", None)]
