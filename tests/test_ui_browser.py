@@ -181,3 +181,20 @@ def test_export_button_downloads_the_current_filter(server, watch):
     expected = server.get("/tickets?q=gearbox&status=open,in_progress,on_hold&limit=1000").json()
     assert sorted(int(r["id"]) for r in rows) == sorted(t["id"] for t in expected["items"])
     assert {r["title"] for r in rows} == {f"Exportable gearbox {i}" for i in range(3)}
+
+
+def test_clicking_a_utilization_bar_opens_that_machine(server, watch):
+    page = open_page(watch, server, "/")
+    page.wait_for_selector("#utilization-graph .bars .point path", state="attached")
+    # A fresh plant has ~0 % bars (nothing to hit with the mouse): send plotly's click event.
+    page.evaluate(
+        """() => {
+            const gd = document.querySelector('#utilization-graph .js-plotly-plot');
+            const trace = gd.data[0];
+            gd.emit('plotly_click', {points: [{curveNumber: 0, pointNumber: 0,
+                customdata: trace.customdata[0], x: trace.x[0], y: trace.y[0]}]});
+        }"""
+    )
+    page.wait_for_url("**/machines?id=*", timeout=5000)
+    page.wait_for_selector("#machine-detail-title:not(:empty)", timeout=10000)
+    assert page.locator("#connection-status").get_attribute("data-state") == "connected"
