@@ -285,12 +285,17 @@ def machine_cell(m: dict[str, Any], show_area: bool) -> html.Div:
 
 
 def grid_shape(count: int, aspect: float = 2.4) -> tuple[int, int]:
-    """Columns and rows that fit `count` cells into a box `aspect` times wider than tall."""
+    """Columns and rows for `count` cells in a box `aspect` times wider than tall: the shape
+    whose cells give a machine name the largest text (names are wider than tall)."""
     if count <= 0:
         return 1, 1
-    cols = max(1, min(count, round((count * aspect) ** 0.5)))
-    rows = -(-count // cols)
-    return cols, rows
+
+    def text_room(cols: int) -> tuple[float, int]:
+        rows = -(-count // cols)
+        return min(aspect / cols / 1.3, 1 / rows), -(cols * rows - count)
+
+    cols = max(range(1, count + 1), key=text_room)
+    return cols, -(-count // cols)
 
 
 def machine_grid(machines: list[dict[str, Any]], show_area: bool = True) -> html.Div:
