@@ -175,6 +175,7 @@
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (body) {
         if (!body) return;
+        state.lastHeardAt = Date.now(); // a quiet plant's poll is a heartbeat too
         if (!body.complete && body.events.length === 0) {
           handleFrame({ type: "resync", seq: body.seq });
           return;

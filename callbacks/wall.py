@@ -15,21 +15,16 @@ from urllib.parse import parse_qs
 
 import pandas as pd
 from dash import ClientsideFunction, Dash, Input, Output, State
-from sqlalchemy import case, func, literal_column, or_, select
-from sqlalchemy.orm import Session
 
 from callbacks import Deps
 from components import wall as ui
 from data import kpis, queries
-from data.events import Event
-from data.models import TICKET_PRIORITIES, EventLog, Machine, Ticket
-from data.records import ticket_record
-from data.sqltypes import as_utc, overlap_seconds, utcnow
+from data import wall_queries as wq
+from data.sqltypes import as_utc, utcnow
 
 MIN_ROTATE_S = 5
 MAX_ROTATE_S = 3600
 MAX_RELOAD_HOURS = 24 * 30
-ALERT_TYPES = ("maintenance_alert", "system_alert")
 
 
 @dataclass(frozen=True)
@@ -122,80 +117,6 @@ def machine_cells(frame: pd.DataFrame) -> list[dict[str, Any]]:
     ]
 
 
-def open_tickets_by_priority(session: Session, area: str | None) -> dict[str, int]:
-    if area is None:
-        return queries.open_tickets_by_priority(session)
-    rows = session.execute(
-        select(Ticket.priority, func.count())
-        .join(Machine, Machine.id == Ticket.machine_id)
-        .where(Ticket.status.in_(queries.OPEN_TICKET_STATUSES), Machine.area == area)
-        .group_by(Ticket.priority)
-    ).all()
-    return kpis.full_counts(dict(rows), TICKET_PRIORITIES)  # type: ignore[arg-type]
-
-
-def target_rate(session: Session, area: str | None) -> float:
-    """Parts per hour at every machine's ideal cycle time (the production page's target)."""
-    stmt = select(func.coalesce(func.sum(3600.0 / func.nullif(Machine.ideal_cycle_time_s, 0)), 0.0))
-    if area is not None:
-        stmt = stmt.where(Machine.area == area)
-    return float(session.scalar(stmt) or 0.0)
-
-
-def downtime_reasons(
-    session: Session, lo: datetime, hi: datetime, machine_ids: list[int] | None
-) -> list[dict[str, Any]]:
-    """Top `down` reasons in [lo, hi) for the plant (None) or the given machines."""
-    if machine_ids is None:
-        df = queries.downtime_by_reason(session, lo, hi, ui.DOWNTIME_TOP)
-        return df.to_dict("records")
-    if not machine_ids:
-        return []
-    sp = queries.SP
-    # Inlined, not bound: GROUP BY must repeat the selected expression on PostgreSQL.
-    unspecified = literal_column(f"'{queries.UNSPECIFIED}'")
-    reason = func.coalesce(sp.reason, unspecified).label("reason")
-    seconds = func.sum(overlap_seconds(sp.started_at, sp.ended_at, lo, hi)).label("seconds")
-    rows = session.execute(
-        select(reason, seconds)
-        .where(
-            sp.status == "down",
-            sp.machine_id.in_(machine_ids),
-            sp.started_at < hi,
-            or_(sp.ended_at.is_(None), sp.ended_at > lo),
-        )
-        .group_by(reason)
-        .order_by(seconds.desc(), reason)
-        .limit(ui.DOWNTIME_TOP)
-    ).all()
-    return [{"reason": r, "seconds": float(s)} for r, s in rows]
-
-
-def open_ticket_list(session: Session, area: str | None) -> list[dict[str, Any]]:
-    """The most urgent open tickets, oldest first within a priority (however old)."""
-    rank = case({p: i for i, p in enumerate(ui.PRIORITY_ORDER)}, value=Ticket.priority, else_=9)
-    stmt = (
-        select(Ticket)
-        .join(Machine, Machine.id == Ticket.machine_id)
-        .where(Ticket.status.in_(queries.OPEN_TICKET_STATUSES))
-        .order_by(rank, Ticket.created_at, Ticket.id)
-        .limit(ui.QUEUE_SIZE)
-    )
-    if area is not None:
-        stmt = stmt.where(Machine.area == area)
-    return [ticket_record(t) for t in session.scalars(stmt).unique()]
-
-
-def latest_alerts(session: Session) -> list[dict[str, Any]]:
-    rows = session.scalars(
-        select(EventLog)
-        .where(EventLog.type.in_(ALERT_TYPES))
-        .order_by(EventLog.seq.desc())
-        .limit(ui.TICKER_SIZE)
-    ).all()
-    return [Event(r.seq, r.type, r.topic, r.created_at, r.payload).to_frame() for r in rows]
-
-
 # -- rendering ------------------------------------------------------------------------------
 
 
@@ -228,18 +149,18 @@ def render_wall(
                 f"No area called {area_name!r}",
                 "Areas: " + (", ".join(sorted(set(frame["area"]))) or "none yet"),
             )
-            return body, ui.ticker(latest_alerts(session), now), "Unknown area"
+            return body, ui.ticker(wq.latest_alerts(session, ui.TICKER_SIZE), now), "Unknown area"
         area = area_name or None
         scoped = area_frame(frame, area)
-        doc = kpis.overview_document(scoped, open_tickets_by_priority(session, area), lo, hi)
+        doc = kpis.overview_document(scoped, wq.open_tickets_by_priority(session, area), lo, hi)
         if kind == "queue":
-            body = ui.queue_view(view, doc, open_ticket_list(session, area), now)
+            body = ui.queue_view(view, doc, wq.open_ticket_list(session, area, ui.QUEUE_SIZE), now)
         else:
             ids = None if area is None else [int(i) for i in scoped["machine_id"]]
-            target = target_rate(session, area) * (hi - lo).total_seconds() / 3600.0
-            reasons = downtime_reasons(session, lo, hi, ids)
+            target = wq.target_rate(session, area) * (hi - lo).total_seconds() / 3600.0
+            reasons = wq.downtime_reasons(session, lo, hi, ids, ui.DOWNTIME_TOP)
             body = ui.board_view(view, doc, target, reasons, machine_cells(scoped))
-        alerts = latest_alerts(session)
+        alerts = wq.latest_alerts(session, ui.TICKER_SIZE)
     return body, ui.ticker(alerts, now), view_title(view)
 
 

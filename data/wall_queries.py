@@ -1,0 +1,93 @@
+"""Read side of the shop-floor wall: per-area ticket counts and targets, downtime of a set of
+machines, the open-ticket queue and the latest alerts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import case, func, literal_column, or_, select
+from sqlalchemy.orm import Session
+
+from data import kpis, queries
+from data.events import Event
+from data.models import TICKET_PRIORITIES, EventLog, Machine, Ticket
+from data.records import ticket_record
+from data.sqltypes import overlap_seconds
+
+ALERT_TYPES = ("maintenance_alert", "system_alert")
+URGENCY = tuple(reversed(TICKET_PRIORITIES))  # critical first
+
+
+def open_tickets_by_priority(session: Session, area: str | None) -> dict[str, int]:
+    if area is None:
+        return queries.open_tickets_by_priority(session)
+    rows = session.execute(
+        select(Ticket.priority, func.count())
+        .join(Machine, Machine.id == Ticket.machine_id)
+        .where(Ticket.status.in_(queries.OPEN_TICKET_STATUSES), Machine.area == area)
+        .group_by(Ticket.priority)
+    ).all()
+    return kpis.full_counts(dict(rows), TICKET_PRIORITIES)  # type: ignore[arg-type]
+
+
+def target_rate(session: Session, area: str | None) -> float:
+    """Parts per hour at every machine's ideal cycle time (the production page's target)."""
+    stmt = select(func.coalesce(func.sum(3600.0 / func.nullif(Machine.ideal_cycle_time_s, 0)), 0.0))
+    if area is not None:
+        stmt = stmt.where(Machine.area == area)
+    return float(session.scalar(stmt) or 0.0)
+
+
+def downtime_reasons(
+    session: Session, lo: datetime, hi: datetime, machine_ids: list[int] | None, limit: int = 5
+) -> list[dict[str, Any]]:
+    """Top `down` reasons in [lo, hi) for the plant (None) or the given machines."""
+    if machine_ids is None:
+        df = queries.downtime_by_reason(session, lo, hi, limit)
+        return df.to_dict("records")
+    if not machine_ids:
+        return []
+    sp = queries.SP
+    # Inlined, not bound: GROUP BY must repeat the selected expression on PostgreSQL.
+    unspecified = literal_column(f"'{queries.UNSPECIFIED}'")
+    reason = func.coalesce(sp.reason, unspecified).label("reason")
+    seconds = func.sum(overlap_seconds(sp.started_at, sp.ended_at, lo, hi)).label("seconds")
+    rows = session.execute(
+        select(reason, seconds)
+        .where(
+            sp.status == "down",
+            sp.machine_id.in_(machine_ids),
+            sp.started_at < hi,
+            or_(sp.ended_at.is_(None), sp.ended_at > lo),
+        )
+        .group_by(reason)
+        .order_by(seconds.desc(), reason)
+        .limit(limit)
+    ).all()
+    return [{"reason": r, "seconds": float(s)} for r, s in rows]
+
+
+def open_ticket_list(session: Session, area: str | None, limit: int = 12) -> list[dict[str, Any]]:
+    """The most urgent open tickets, oldest first within a priority (however old)."""
+    rank = case({p: i for i, p in enumerate(URGENCY)}, value=Ticket.priority, else_=9)
+    stmt = (
+        select(Ticket)
+        .join(Machine, Machine.id == Ticket.machine_id)
+        .where(Ticket.status.in_(queries.OPEN_TICKET_STATUSES))
+        .order_by(rank, Ticket.created_at, Ticket.id)
+        .limit(limit)
+    )
+    if area is not None:
+        stmt = stmt.where(Machine.area == area)
+    return [ticket_record(t) for t in session.scalars(stmt).unique()]
+
+
+def latest_alerts(session: Session, limit: int = 3) -> list[dict[str, Any]]:
+    rows = session.scalars(
+        select(EventLog)
+        .where(EventLog.type.in_(ALERT_TYPES))
+        .order_by(EventLog.seq.desc())
+        .limit(limit)
+    ).all()
+    return [Event(r.seq, r.type, r.topic, r.created_at, r.payload).to_frame() for r in rows]
