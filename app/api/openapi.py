@@ -222,7 +222,11 @@ def _paths() -> dict[str, Any]:
         "/tickets/export.csv": {
             "get": {
                 "summary": "Every matching ticket as CSV",
-                "parameters": TICKET_FILTERS,
+                "parameters": [
+                    *TICKET_FILTERS,
+                    _q("tz", STR, "IANA time zone for the time columns, e.g. Europe/Berlin"),
+                    _q("bom", {"type": "string", "enum": ["0", "1"]}, "1: start with a UTF-8 BOM"),
+                ],
                 "responses": {
                     "200": {"description": "CSV", "content": {"text/csv": {}}},
                     "400": e["400"],
