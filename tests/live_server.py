@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -111,3 +112,16 @@ def recv_until(ws: websocket.WebSocket, predicate: Any, timeout: float = 10.0) -
         if predicate(frame):
             return frames
     raise TimeoutError(f"no matching frame; got {frames[-5:]}")
+
+
+def serve_plant(workdir: Path, machines: int, **env: str) -> Iterator[LiveServer]:
+    """A started server with `machines` idle machines, stopped afterwards (for fixtures)."""
+    from tests.factories import add_machines
+
+    live = LiveServer(workdir, **env)
+    add_machines(live.db, machines)
+    live.start()
+    try:
+        yield live
+    finally:
+        live.stop()

@@ -14,17 +14,12 @@ from sqlalchemy import delete
 
 from data.models import EventLog
 from data.services import Services
-from tests.factories import add_machines
-from tests.live_server import LiveServer, recv_json, recv_until
+from tests.live_server import LiveServer, recv_json, recv_until, serve_plant
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    live = LiveServer(tmp_path_factory.mktemp("rt"))
-    add_machines(live.db, 3)
-    live.start()
-    yield live
-    live.stop()
+    yield from serve_plant(tmp_path_factory.mktemp("rt"), 3)
 
 
 def ticket(

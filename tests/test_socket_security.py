@@ -10,17 +10,12 @@ import requests
 import websocket
 
 from data.users import create_user
-from tests.factories import add_machines
-from tests.live_server import LiveServer, recv_json
+from tests.live_server import recv_json, serve_plant
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    live = LiveServer(tmp_path_factory.mktemp("sec"), MILLDASH_WS_MAX_PER_USER="3")
-    add_machines(live.db, 2)
-    live.start()
-    yield live
-    live.stop()
+    yield from serve_plant(tmp_path_factory.mktemp("sec"), 2, MILLDASH_WS_MAX_PER_USER="3")
 
 
 def close_code(ws: websocket.WebSocket, timeout: float = 10.0) -> int:
@@ -79,8 +74,12 @@ def test_sockets_per_user_are_capped(server):
 def test_logout_closes_the_users_socket(server):
     password = create_user(server.db, "sam", "viewer")
     session = requests.Session()
-    response = session.post(f"{server.url}/login", data={"name": "sam", "password": password},
-                            allow_redirects=False, timeout=5)
+    response = session.post(
+        f"{server.url}/login",
+        data={"name": "sam", "password": password},
+        allow_redirects=False,
+        timeout=5,
+    )
     assert response.status_code == 303
     cookie = "; ".join(f"{c.name}={c.value}" for c in session.cookies)
     ws = websocket.create_connection(server.ws_url, header=[f"Cookie: {cookie}"], timeout=10)

@@ -9,19 +9,14 @@ import pytest
 
 from data.services import Services
 from tests.browser import PageWatch, browser  # noqa: F401 - fixture
-from tests.factories import add_machines
-from tests.live_server import LiveServer
+from tests.live_server import LiveServer, serve_plant
 
 PAGES = ["/", "/machines", "/maintenance", "/production", "/machines?id=1"]
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    live = LiveServer(tmp_path_factory.mktemp("ui"))
-    add_machines(live.db, 4)
-    live.start()
-    yield live
-    live.stop()
+    yield from serve_plant(tmp_path_factory.mktemp("ui"), 4)
 
 
 @pytest.fixture
