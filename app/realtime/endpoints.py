@@ -56,6 +56,24 @@ class _LockedSocket:
         return getattr(self._sock, name)
 
 
+_VERDICTS: dict[tuple[object, ...], tuple[float, bool]] = {}
+
+
+def _still_valid(db: Any, principal: Any) -> bool:
+    """`still_valid`, asked at most once per SESSION_CHECK_S for all sockets of one session,
+    token or user (a thousand sockets of one wall user cost one query, not a thousand)."""
+    key = (principal.session_id, principal.token_id, principal.user_id)
+    now = time.monotonic()
+    cached = _VERDICTS.get(key)
+    if cached is not None and now - cached[0] < SESSION_CHECK_S:
+        return cached[1]
+    verdict = still_valid(db, principal)
+    if len(_VERDICTS) > 10_000:
+        _VERDICTS.clear()
+    _VERDICTS[key] = (now, verdict)
+    return verdict
+
+
 def _send(ws: Any, frame: dict[str, Any]) -> None:
     ws.send(json.dumps(frame, separators=(",", ":")))
 
@@ -180,7 +198,7 @@ def _serve(ws: Any, admin: bool) -> None:
             item = conn.take(timeout=SESSION_CHECK_S)
             if time.monotonic() >= next_check:
                 next_check = time.monotonic() + SESSION_CHECK_S
-                if not still_valid(app_ctx.db, principal):
+                if not _still_valid(app_ctx.db, principal):
                     conn.end(ENDED)
                     item = ENDED
             if isinstance(item, str) and item in CLOSE_CODES:
