@@ -6,12 +6,29 @@ import itertools
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from app.realtime.limits import FrameRate
 from data.events import ALL
 
 _ids = itertools.count(1)
+
+
+def text_frame(payload: str) -> bytes:
+    """One unmasked, unfragmented WebSocket text frame (server to client, RFC 6455 §5.2).
+
+    Built once per event and sent as is to every client: without compression the bytes are
+    the same for all of them."""
+    data = payload.encode()
+    size = len(data)
+    if size < 126:
+        head = bytes((0x81, size))
+    elif size < 65536:
+        head = bytes((0x81, 126)) + size.to_bytes(2, "big")
+    else:
+        head = bytes((0x81, 127)) + size.to_bytes(8, "big")
+    return head + data
 
 
 class _Signal:
@@ -44,7 +61,11 @@ class Connection:
     rate: FrameRate = field(default_factory=FrameRate)
 
     def __post_init__(self) -> None:
-        self._frames: deque[str] = deque()
+        self._frames: deque[bytes] = deque()
+        self._writing = False
+        # Set once the welcome and the replay are out: a non-blocking write straight to the
+        # socket, returning the bytes written (-1: not now).
+        self.direct: Callable[[bytes], int] | None = None
         self._bytes = 0
         self._cond = threading.Condition(threading.Lock())
         self.signal: str | None = None
@@ -57,21 +78,32 @@ class Connection:
             return False
         return topic == ALL or ALL in self.topics or topic in self.topics
 
-    def offer(self, text: str) -> bool:
-        """Queue a frame; False (and overflowed) when the bound is passed."""
+    def offer(self, frame: bytes) -> bool:
+        """Send or queue an encoded frame; False (and overflowed) when the bound is passed.
+
+        With nothing queued and the writer idle, the frame goes straight to the socket from
+        here (one non-blocking send): most frames then cost no wake-up and no second copy.
+        Whatever the socket does not take now is queued for the writer, in order."""
         with self._cond:
             if self.signal is not None:
                 self.dropped += 1
                 return False
-            if len(self._frames) >= self.max_frames or self._bytes + len(text) > self.max_bytes:
+            if self.direct is not None and not self._frames and not self._writing:
+                written = self.direct(frame)
+                if written == len(frame):
+                    self.sent += 1
+                    return True
+                if written > 0:
+                    frame = frame[written:]
+            if len(self._frames) >= self.max_frames or self._bytes + len(frame) > self.max_bytes:
                 self.signal = _Signal.OVERFLOW
                 self.dropped += 1 + len(self._frames)
                 self._frames.clear()
                 self._bytes = 0
                 self._cond.notify()
                 return False
-            self._frames.append(text)
-            self._bytes += len(text)
+            self._frames.append(frame)
+            self._bytes += len(frame)
             self._cond.notify()
             return True
 
@@ -89,8 +121,9 @@ class Connection:
                 self.signal = _Signal.CLOSED
             self._cond.notify()
 
-    def take(self, timeout: float | None = None) -> list[str] | str | None:
-        """Every pending frame (a list), a signal (a str), or None after `timeout`."""
+    def take(self, timeout: float | None = None) -> list[bytes] | str | None:
+        """Every pending frame (a list; call `done` once written), a signal (a str), or None
+        after `timeout`."""
         with self._cond:
             if not self._frames and self.signal is None:
                 self._cond.wait(timeout)
@@ -100,7 +133,13 @@ class Connection:
             frames = list(self._frames)
             self._frames.clear()
             self._bytes = 0
+            self._writing = True
             return frames
+
+    def done(self) -> None:
+        """The writer has written what `take` gave it."""
+        with self._cond:
+            self._writing = False
 
     @property
     def pending(self) -> int:

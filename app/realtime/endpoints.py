@@ -16,7 +16,7 @@ from simple_websocket import ConnectionClosed
 
 from app.api.auth import check_role, current_principal
 from app.context import ctx
-from app.realtime.connection import CLOSED, ENDED, OVERFLOW, POLICY, Connection
+from app.realtime.connection import CLOSED, ENDED, OVERFLOW, POLICY, Connection, text_frame
 from app.realtime.handshake import client_address, register_handshake
 from app.realtime.protocol import FrameError, parse_frame, parse_topics
 from data.access import still_valid
@@ -51,6 +51,20 @@ class _LockedSocket:
         with self._lock:
             self._sock.sendall(data)
         return len(data)
+
+    def try_send(self, data: bytes) -> int:
+        """Write what the socket takes now without waiting: bytes written, -1 if busy."""
+        raw = getattr(self._sock, "_sock", None)  # gevent's socket wraps a non-blocking one
+        if raw is None or not self._lock.acquire(blocking=False):
+            return -1
+        try:
+            return int(raw.send(data))
+        except BlockingIOError:
+            return 0
+        except OSError:
+            return -1  # the writer meets the same error and ends the connection
+        finally:
+            self._lock.release()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._sock, name)
@@ -100,7 +114,7 @@ def _reader(ws: Any, conn: Connection, hub: Any, services: Any) -> None:
                     reply = _handle(frame, conn, hub, services)
                 except FrameError as exc:
                     reply = exc.frame()
-            conn.offer(json.dumps(reply, separators=(",", ":")))
+            conn.offer(text_frame(json.dumps(reply, separators=(",", ":"))))
     except ConnectionClosed:
         pass
     except Exception:
@@ -193,6 +207,7 @@ def _serve(ws: Any, admin: bool) -> None:
         since = request.args.get("since")
         if since is not None and not admin:
             _replay(ws, hub, conn, int(since), live_after)
+        conn.direct = ws.sock.try_send
         next_check = time.monotonic() + SESSION_CHECK_S
         while True:
             item = conn.take(timeout=SESSION_CHECK_S)
@@ -204,18 +219,36 @@ def _serve(ws: Any, admin: bool) -> None:
             if isinstance(item, str) and item in CLOSE_CODES:
                 code, message = CLOSE_CODES[item]
                 ws.close(reason=code, message=message)
+                _await_close_reply()
                 return
             if item == CLOSED:
                 return
             if isinstance(item, list):
-                for text in item:
-                    ws.send(text)
+                try:
+                    ws.sock.send(b"".join(item))  # one locked sendall for the whole batch
+                finally:
+                    conn.done()
                 conn.sent += len(item)
     except (ConnectionClosed, OSError):
         pass
     finally:
         hub.forget(conn)
         _shutdown(_server_socket(request.environ) or raw)
+
+
+def _await_close_reply(limit_s: float = 2.0) -> None:
+    """Read (and drop) what the client still sends until it answers our close frame and
+    ends its side, so ending the TCP connection does not reset it before the client has read
+    the close code. simple-websocket stops reading once it has sent the close frame."""
+    sock = _server_socket(request.environ)
+    if sock is None:
+        return
+    deadline = time.monotonic() + limit_s
+    with contextlib.suppress(OSError):
+        while (left := deadline - time.monotonic()) > 0:
+            sock.settimeout(left)
+            if not sock.recv(65536):
+                return
 
 
 def _replay(ws: Any, hub: Any, conn: Connection, since: int, live_after: int) -> None:

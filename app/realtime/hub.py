@@ -14,7 +14,7 @@ from datetime import timedelta
 from sqlalchemy import and_, delete, func, select, update
 
 from app.realtime.backend import Backend
-from app.realtime.connection import Connection
+from app.realtime.connection import Connection, text_frame
 from data.db import Database
 from data.event_queries import latest_seq, oldest_seq
 from data.events import TOPICS, Event
@@ -84,10 +84,10 @@ class Hub:
                     self._fanout(event)
 
     def _fanout(self, event: Event) -> None:
-        text = json.dumps(event.to_frame(), separators=(",", ":"))
+        frame = text_frame(json.dumps(event.to_frame(), separators=(",", ":")))
         now = time.time()
         for conn in list(self._connections.values()):
-            if conn.wants(event.topic) and conn.offer(text):
+            if conn.wants(event.topic) and conn.offer(frame):
                 conn.last_event_at = now
         self.last_seq = event.seq
         self.events_published += 1
