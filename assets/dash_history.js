@@ -27,6 +27,6 @@
     });
   }
 
-  setInterval(trimDashHistory, 5000);
+  setInterval(trimDashHistory, 1000);
   window.milldash = Object.assign(window.milldash || {}, { trimDashHistory: trimDashHistory });
 })();

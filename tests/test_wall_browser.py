@@ -318,7 +318,7 @@ def test_heap_stays_bounded_after_2000_events(server, watch):
     page.wait_for_selector(shown, timeout=15000)
     page.wait_for_timeout(2000)
     after = heap_used(cdp)
-    # Dash's undo history would keep every socket frame; assets/wall.js trims it.
+    # Dash's undo history would keep every socket frame; assets/dash_history.js trims it.
     past = page.evaluate("() => window.dash_stores[0].getState().history.past.length")
     assert past <= 100
     change = (after - before) / before
