@@ -7,14 +7,11 @@ from typing import Any
 from urllib.parse import urlencode
 
 from dash import ALL, ClientsideFunction, Dash, Input, Output, Patch, State, ctx, no_update
-from sqlalchemy import select
 
 from callbacks import Deps
 from components.maintenance import alert_feed, alert_item, ticket_detail
 from data.errors import NotFound, ServiceError, ValidationFailed
-from data.event_queries import events_after, latest_seq
-from data.events import Event
-from data.models import EventLog
+from data.event_queries import events_after, latest_events, latest_seq
 from data.records import ticket_record
 from data.services import WORKFLOW
 from data.ticket_queries import SORTABLE, get_ticket, parse_ticket_filter, search_tickets
@@ -74,15 +71,9 @@ def export_href(*filters: Any) -> str:
 def recent_alerts(deps: Deps) -> tuple[list[dict[str, Any]], int]:
     """The latest maintenance alerts from the log, newest first, and the log's latest seq."""
     with deps.db.read() as session:
-        rows = session.scalars(
-            select(EventLog)
-            .where(EventLog.type == "maintenance_alert")
-            .order_by(EventLog.seq.desc())
-            .limit(FEED_SIZE)
-        ).all()
+        events = latest_events(session, ["maintenance_alert"], FEED_SIZE)
         latest = latest_seq(session)
-    frames = [Event(r.seq, r.type, r.topic, r.created_at, r.payload).to_frame() for r in rows]
-    return frames, latest
+    return [e.to_frame() for e in events], latest
 
 
 def update_alerts(deps: Deps, seen: dict[str, int] | None) -> tuple[Any, dict[str, int]]:

@@ -28,7 +28,21 @@ def events_after(
     if ALL not in wanted:
         stmt = stmt.where(or_(EventLog.topic.in_(wanted), EventLog.topic == ALL))
     rows = session.scalars(stmt.order_by(EventLog.seq).limit(limit))
-    return [
-        Event(seq=r.seq, type=r.type, topic=r.topic, timestamp=r.created_at, data=r.payload)
-        for r in rows
-    ]
+    return [_event(r) for r in rows]
+
+
+def latest_events(session: Session, types: Iterable[str], limit: int) -> list[Event]:
+    """The newest `limit` events of the given types, newest first."""
+    rows = session.scalars(
+        select(EventLog)
+        .where(EventLog.type.in_(tuple(types)))
+        .order_by(EventLog.seq.desc())
+        .limit(limit)
+    )
+    return [_event(r) for r in rows]
+
+
+def _event(row: EventLog) -> Event:
+    return Event(
+        seq=row.seq, type=row.type, topic=row.topic, timestamp=row.created_at, data=row.payload
+    )

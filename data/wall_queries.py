@@ -10,8 +10,8 @@ from sqlalchemy import case, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from data import kpis, queries
-from data.events import Event
-from data.models import TICKET_PRIORITIES, EventLog, Machine, Ticket
+from data.event_queries import latest_events
+from data.models import TICKET_PRIORITIES, Machine, Ticket
 from data.records import ticket_record
 from data.sqltypes import overlap_seconds
 
@@ -84,10 +84,5 @@ def open_ticket_list(session: Session, area: str | None, limit: int = 12) -> lis
 
 
 def latest_alerts(session: Session, limit: int = 3) -> list[dict[str, Any]]:
-    rows = session.scalars(
-        select(EventLog)
-        .where(EventLog.type.in_(ALERT_TYPES))
-        .order_by(EventLog.seq.desc())
-        .limit(limit)
-    ).all()
-    return [Event(r.seq, r.type, r.topic, r.created_at, r.payload).to_frame() for r in rows]
+    """The newest ticket and system alerts as frames, newest first."""
+    return [e.to_frame() for e in latest_events(session, ALERT_TYPES, limit)]

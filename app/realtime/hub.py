@@ -51,6 +51,7 @@ class Hub:
         self.last_seq = int(published or 0)
         self._marked_seq = self.last_seq
         self.events_published = 0
+        self._dropped_closed = 0  # frames dropped on connections that are gone
         self._stop = threading.Event()
         self._relay_thread: threading.Thread | None = None
         backend.subscribe(self._on_events)
@@ -164,8 +165,6 @@ class Hub:
             "events_dropped": sum(c.dropped for c in conns) + self._dropped_closed,
             "seq": self.last_seq,
         }
-
-    _dropped_closed = 0
 
     def forget(self, conn: Connection) -> None:
         """Detach and keep the connection's drop count in the totals."""
