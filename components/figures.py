@@ -101,6 +101,7 @@ def output_figure(frame: pd.DataFrame, title: str = "Output vs target by hour") 
     )
     fig.update_layout(
         title=title,
+        margin={"t": 80},
         barmode="stack",
         yaxis={"title": "parts"},
         legend={"orientation": "h", "y": 1.02, "x": 1, "xanchor": "right", "yanchor": "bottom"},

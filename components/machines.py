@@ -8,7 +8,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from components.kpi import hours, pct
-from components.pages import area_select, graph, panel, range_selector
+from components.pages import area_select, graph_pair, panel, range_selector
 from components.theme import PRIORITY_COLORS, STATUS_COLORS
 
 
@@ -83,13 +83,7 @@ def machine_detail_layout() -> html.Div:
                 className="page-head",
             ),
             html.Div(id="machine-detail-kpis"),
-            dbc.Row(
-                [
-                    dbc.Col(panel(graph("machine-timeline")), lg=7),
-                    dbc.Col(panel(graph("machine-output")), lg=5),
-                ],
-                className="g-3",
-            ),
+            graph_pair("machine-timeline", "machine-output"),
             panel(html.Div(id="machine-tickets"), title="Tickets"),
         ],
         id="machine-detail",

@@ -48,6 +48,17 @@ def graph(graph_id: str) -> dcc.Loading:
     )
 
 
+def graph_pair(left: str, right: str, left_width: int = 7) -> dbc.Row:
+    """Two graphs side by side on wide screens (12-column grid), stacked on narrow ones."""
+    return dbc.Row(
+        [
+            dbc.Col(panel(graph(left)), lg=left_width),
+            dbc.Col(panel(graph(right)), lg=12 - left_width),
+        ],
+        className="g-3",
+    )
+
+
 def dashboard_page() -> html.Div:
     return html.Div(
         [
@@ -56,13 +67,7 @@ def dashboard_page() -> html.Div:
                 className="page-head",
             ),
             html.Div(id="dashboard-kpis", className="kpi-area"),
-            dbc.Row(
-                [
-                    dbc.Col(panel(graph("utilization-graph")), lg=5),
-                    dbc.Col(panel(graph("timeline-graph")), lg=7),
-                ],
-                className="g-3",
-            ),
+            graph_pair("utilization-graph", "timeline-graph", 5),
         ],
         id="dashboard-page",
     )
@@ -86,13 +91,7 @@ def production_page(areas: list[str]) -> html.Div:
             ),
             html.Div(id="production-summary", className="kpi-area"),
             panel(graph("output-graph")),
-            dbc.Row(
-                [
-                    dbc.Col(panel(graph("scrap-machine-graph")), lg=7),
-                    dbc.Col(panel(graph("scrap-area-graph")), lg=5),
-                ],
-                className="g-3",
-            ),
+            graph_pair("scrap-machine-graph", "scrap-area-graph"),
             panel(html.Div(id="shift-table"), title="Output by shift"),
         ],
         id="production-page",

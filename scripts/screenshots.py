@@ -38,7 +38,13 @@ def main() -> int:
                     page.goto(server.url + path)
                     page.wait_for_selector('#connection-status[data-state="connected"]')
                     page.wait_for_load_state("networkidle")
-                    page.wait_for_timeout(1500)
+                    # Graphs render after their callbacks: wait until none is loading.
+                    page.wait_for_function(
+                        "![...document.querySelectorAll('.js-plotly-plot')]"
+                        ".some(g => !g.querySelector('.main-svg'))",
+                        timeout=20000,
+                    )
+                    page.wait_for_timeout(2500)
                     page.screenshot(path=str(out / f"{name}.png"))
                     print(f"wrote docs/screenshots/{name}.png", file=sys.stderr)
                 browser.close()
