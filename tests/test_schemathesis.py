@@ -10,7 +10,6 @@ collection time): three machines and three tickets, so ids 1..3 exist.
 from __future__ import annotations
 
 import atexit
-import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -37,32 +36,6 @@ CHECKS = [
     content_type_conformance,
     response_schema_conformance,
 ]
-
-# Inputs that hit bugs pinned by xfail(strict=True) tests in tests/test_properties.py. Cases
-# containing them are not sent, so this test stays deterministic; drop an entry once its bug is
-# fixed (and its xfail mark is gone) to let schemathesis send those inputs again.
-KNOWN_BUGS: set[str] = set()
-_EDGE_YEAR = re.compile(r"^\s*(0001|9999)-")
-
-
-def _hits_known_bug(value: Any) -> bool:
-    if isinstance(value, dict):
-        return any(_hits_known_bug(v) for v in value.values())
-    if isinstance(value, (list, tuple)):
-        return any(_hits_known_bug(v) for v in value)
-    if isinstance(value, bool):
-        return False
-    if isinstance(value, int):
-        return "int-beyond-64-bits" in KNOWN_BUGS and not -(2**63) <= value < 2**63
-    if isinstance(value, str):
-        if "datetime-at-limits" in KNOWN_BUGS and _EDGE_YEAR.match(value):
-            return True
-        try:
-            return _hits_known_bug(int(value))
-        except ValueError:
-            return False
-    return False
-
 
 def _build_app() -> tuple[Any, Any]:
     workdir = Path(tempfile.mkdtemp(prefix="milldash-schemathesis-"))
@@ -97,9 +70,6 @@ schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", APP.server)
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 def test_api_conforms_to_its_openapi_document(case):
-    parts = (case.path_parameters, case.query, case.body)
-    if any(_hits_known_bug(part) for part in parts):
-        return
     case.call_and_validate(headers={"Authorization": f"Bearer {TOKEN[0]}"}, checks=CHECKS)
     # DELETE /admin/tokens/{token_id} may have revoked our own token: take a new one.
     if verify_token(DB, TOKEN[0]) is None:
