@@ -24,6 +24,12 @@ class Config:
     database_url: str = DEFAULT_DB
     redis_url: str | None = None
     allowed_origins: list[str] = field(default_factory=list)
+    # Host headers served; empty: the bind address, localhost and 127.0.0.1 (CONTRACT §1).
+    allowed_hosts: list[str] = field(default_factory=list)
+    # Cookies get `Secure` and answers HSTS: always, or when a trusted proxy says HTTPS.
+    secure_cookies: bool = False
+    # How many reverse proxies in front may be believed about X-Forwarded-For/-Proto.
+    trusted_proxies: int = 0
     secret_key: str = ""
     demo: bool = True
     anonymous_view: bool | None = None  # None: on exactly when the demo runs
@@ -48,12 +54,16 @@ class Config:
         env = os.environ
         anon = env.get("MILLDASH_ANONYMOUS_VIEW")
         origins = env.get("MILLDASH_ALLOWED_ORIGINS", "")
+        hosts = env.get("MILLDASH_ALLOWED_HOSTS", "")
         return cls(
             host=env.get("MILLDASH_HOST", "127.0.0.1"),
             port=int(env.get("MILLDASH_PORT", "8050")),
             database_url=env.get("MILLDASH_DATABASE_URL") or DEFAULT_DB,
             redis_url=env.get("MILLDASH_REDIS_URL") or None,
             allowed_origins=[o.strip() for o in origins.split(",") if o.strip()],
+            allowed_hosts=[h.strip().lower() for h in hosts.split(",") if h.strip()],
+            secure_cookies=_env_bool("MILLDASH_SECURE_COOKIES", False),
+            trusted_proxies=int(env.get("MILLDASH_TRUSTED_PROXIES", "0")),
             secret_key=env.get("MILLDASH_SECRET_KEY", ""),
             demo=_env_bool("MILLDASH_DEMO", True),
             ws_ping_interval_s=float(env.get("MILLDASH_WS_PING_INTERVAL", "25")),
@@ -67,6 +77,12 @@ class Config:
             if anon in (None, "")
             else _env_bool("MILLDASH_ANONYMOUS_VIEW", False),
         )
+
+    def hosts(self) -> list[str]:
+        """Host names (no port) this server answers to; `*` allows any."""
+        if self.allowed_hosts:
+            return self.allowed_hosts
+        return sorted({self.host.lower(), "localhost", "127.0.0.1", "::1"})
 
     def resolved_secret_key(self) -> str:
         """The configured key, else one kept in `instance/secret_key` (created on first start)
