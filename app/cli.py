@@ -1,18 +1,26 @@
-"""Command line: serve (default), seed, create-token, export-tickets.
+"""Command line: serve (default), seed, create-token, create-user, revoke-token, export-tickets.
 
 Nothing heavy is imported at module level: serving must install gevent's monkey patches
-before Flask, Dash or the database drivers are imported.
+before Flask, Dash, SQLAlchemy or the database drivers are imported. The commands themselves
+live in app/cli_commands.py.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import sys
 from collections.abc import Sequence
 
 from app.config import Config
 from data.errors import ServiceError
+from data.roles import ROLES
+
+REDIS_UNAVAILABLE = (
+    "--redis-url/MILLDASH_REDIS_URL: the Redis backend is not available in this version; "
+    "unset it to use the in-process hub"
+)
 
 
 def _server_options(parser: argparse.ArgumentParser) -> None:
@@ -26,7 +34,16 @@ def _server_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _role_option(parser: argparse.ArgumentParser) -> None:
+    # data.roles is the one list of roles (and imports nothing, so serving can still patch
+    # the standard library with gevent after the parser is built).
+    parser.add_argument(
+        "--role", required=True, choices=ROLES, metavar="ROLE", help="one of %(choices)s"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
+    """The parser of `python -m app`: server options, and one subparser per command."""
     parser = argparse.ArgumentParser(prog="python -m app", description="Mill Dash server")
     _server_options(parser)
     sub = parser.add_subparsers(dest="command")
@@ -35,9 +52,21 @@ def build_parser() -> argparse.ArgumentParser:
     seed.add_argument("--days", type=int, default=30)
     seed.add_argument("--database-url", dest="seed_database_url")
     token = sub.add_parser("create-token", help="print one new API token")
-    token.add_argument("--role", required=True, choices=["viewer", "operator", "admin", "display"])
+    _role_option(token)
     token.add_argument("--name", required=True)
     token.add_argument("--database-url", dest="token_database_url")
+    user = sub.add_parser("create-user", help="create a user who signs in at /login")
+    _role_option(user)
+    user.add_argument("--name", required=True)
+    user.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from one line of standard input (default: generate one)",
+    )
+    user.add_argument("--database-url", dest="user_database_url")
+    revoke = sub.add_parser("revoke-token", help="revoke an API token")
+    revoke.add_argument("--id", type=int, required=True, help="the token's id")
+    revoke.add_argument("--database-url", dest="revoke_database_url")
     _export_options(sub)
     return parser
 
@@ -59,6 +88,15 @@ def _export_options(sub: argparse._SubParsersAction) -> None:
     export.add_argument("--database-url", dest="export_database_url")
 
 
+_COMMAND_DB_FLAGS = (
+    "seed_database_url",
+    "token_database_url",
+    "user_database_url",
+    "revoke_database_url",
+    "export_database_url",
+)
+
+
 def config_from(args: argparse.Namespace) -> Config:
     """Environment first, flags on top."""
     config = Config.from_env()
@@ -66,7 +104,7 @@ def config_from(args: argparse.Namespace) -> Config:
         value = getattr(args, flag, None)
         if value is not None:
             setattr(config, flag, value)
-    for flag in ("seed_database_url", "token_database_url", "export_database_url"):
+    for flag in _COMMAND_DB_FLAGS:
         if getattr(args, flag, None):
             config.database_url = getattr(args, flag)
     if getattr(args, "allowed_origins", None):
@@ -76,134 +114,72 @@ def config_from(args: argparse.Namespace) -> Config:
     return config
 
 
-def _seed(config: Config, machines: int, days: int) -> int:
-    from tqdm import tqdm
-
-    from data.db import Database
-    from data.seed import seed_plant
-
-    db = Database(config.database_url)
-    db.migrate()
-    with tqdm(total=machines, unit="machine", desc="Seeding", file=sys.stderr) as bar:
-
-        def progress(done: int, total: int) -> None:
-            bar.total = total
-            bar.n = done
-            bar.refresh()
-
-        counts = seed_plant(db, machines, days, progress=progress)
-    print(", ".join(f"{v} {k}" for k, v in counts.items()), file=sys.stderr)
-    return 0
+def redis_backend_available() -> bool:
+    """Whether this version ships the Redis hub backend (app.realtime.redis_backend)."""
+    # find_spec imports only the (empty) app.realtime package, nothing that gevent must
+    # patch first.
+    return importlib.util.find_spec("app.realtime.redis_backend") is not None
 
 
-def _create_token(config: Config, role: str, name: str) -> int:
-    from data.access import create_token
-    from data.db import Database
-
-    db = Database(config.database_url)
-    db.migrate()
-    print(create_token(db, role, name))
-    return 0
-
-
-def _export_tickets(config: Config, args: argparse.Namespace) -> int:
-    """The CSV of GET /api/v1/tickets/export.csv, written to a file with a progress bar."""
-    from contextlib import nullcontext
-
+def database_error_line(database_url: str, exc: Exception) -> str | None:
+    """One line explaining why the database cannot be used, or None for an error that is
+    not about the database file or server (a bug: its traceback should show)."""
     from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import SQLAlchemyError
-    from tqdm import tqdm
+    from sqlalchemy.exc import DatabaseError, OperationalError
 
-    from data.db import Database
-    from data.errors import ValidationFailed
-    from data.ticket_export import csv_chunks, parse_export_args
-    from data.ticket_queries import count_matching
-
-    names = ("status", "priority", "machine_id", "q", "created_from", "created_to", "sort", "tz")
-    query = {n: getattr(args, n) for n in names if getattr(args, n) is not None}
-    query["bom"] = "1" if args.bom else "0"
-    try:
-        export = parse_export_args(query)
-    except ValidationFailed as exc:
-        for name, message in (exc.details or {"filters": exc.message}).items():
-            print(f"error: --{name.replace('_', '-')}: {message}", file=sys.stderr)
-        return 2
-    url = make_url(config.database_url)
-    if url.get_backend_name() == "sqlite" and not os.path.exists(url.database or ""):
-        print(f"error: no database file {url.database!r}", file=sys.stderr)
-        return 2
-    to_stdout = args.output == "-"
-    partial = f"{args.output}.part"  # renamed when complete: no truncated file on failure
-    db = Database(config.database_url)
-    try:
-        with db.read() as session:
-            total = count_matching(session, export.filter)
-            with (
-                nullcontext(sys.stdout.buffer) if to_stdout else open(partial, "wb") as out,
-                tqdm(total=total, unit="ticket", desc="Exporting", file=sys.stderr) as bar,
-            ):
-                for chunk in csv_chunks(session, export, on_rows=bar.update):
-                    out.write(chunk)
-        if not to_stdout:
-            os.replace(partial, args.output)
-    except (SQLAlchemyError, OSError) as exc:
+    url = make_url(database_url)
+    # The driver's message, without SQLAlchemy's "[SQL: ...]" and "Background on" lines;
+    # psycopg spreads one failure over several lines.
+    orig = getattr(exc, "orig", None) or exc
+    reason = "; ".join(line.strip() for line in str(orig).splitlines() if line.strip())
+    if url.get_backend_name() == "sqlite":
+        where = url.database or ":memory:"
+        if isinstance(exc, OperationalError):
+            return f"error: cannot use the database {where} ({reason})."
+        if type(exc) is DatabaseError:
+            # sqlite3 raises the bare DatabaseError for "file is not a database" and
+            # "database disk image is malformed"; its subclasses are other failures.
+            return (
+                f"error: {where} is not a readable Mill Dash database ({reason}). "
+                "Restore it from a backup, or move it away to start with a fresh one."
+            )
+        return None
+    if isinstance(exc, OperationalError) or type(exc) is DatabaseError:
         shown = url.render_as_string(hide_password=True)
-        print(f"error: export from {shown} failed: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        db.dispose()
-        if not to_stdout and os.path.exists(partial):
-            os.remove(partial)
-    print(f"{total} tickets -> {args.output}", file=sys.stderr)
-    return 0
+        return (
+            f"error: cannot use the database {shown} ({reason}). Check "
+            "--database-url/MILLDASH_DATABASE_URL and that the database server is reachable."
+        )
+    return None
 
 
-def _create_user(config: Config, role: str, name: str, from_stdin: bool) -> int:
-    from data.db import Database
-    from data.users import create_user
+def _run_command(config: Config, args: argparse.Namespace) -> int:
+    from app import cli_commands
 
-    db = Database(config.database_url)
-    db.migrate()
-    given = sys.stdin.readline().rstrip("\n") if from_stdin else None
-    password = create_user(db, name, role, given)
-    if not from_stdin:
-        print(password)
-    print(f"user {name!r} ({role}) created", file=sys.stderr)
-    return 0
-
-
-def _revoke_token(config: Config, token_id: int) -> int:
-    from data.access import revoke_token
-    from data.db import Database
-
-    db = Database(config.database_url)
-    db.migrate()
-    if not revoke_token(db, token_id):
-        print(f"error: no token with id {token_id}", file=sys.stderr)
-        return 2
-    print(f"token {token_id} revoked", file=sys.stderr)
-    return 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    config = config_from(args)
     try:
         if args.command == "seed":
-            return _seed(config, args.machines, args.days)
+            return cli_commands.seed(config, args.machines, args.days)
         if args.command == "create-token":
-            return _create_token(config, args.role, args.name)
-        if args.command == "export-tickets":
-            return _export_tickets(config, args)
+            return cli_commands.create_token(config, args.role, args.name)
         if args.command == "create-user":
-            return _create_user(config, args.role, args.name, args.password_stdin)
+            return cli_commands.create_user(config, args.role, args.name, args.password_stdin)
         if args.command == "revoke-token":
-            return _revoke_token(config, args.id)
+            return cli_commands.revoke_token(config, args.id)
+        if args.command == "export-tickets":
+            return cli_commands.export_tickets(config, args)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except ServiceError as exc:
+        # Bad input (a short password, say) or a conflict (a user name already taken).
         print(f"error: {exc.message}", file=sys.stderr)
+        return 2
+    raise AssertionError(f"no handler for {args.command!r}")  # build_parser and this disagree
+
+
+def _serve(config: Config) -> int:
+    if config.redis_url and not redis_backend_available():
+        print(f"error: {REDIS_UNAVAILABLE}", file=sys.stderr)
         return 2
     if os.environ.get("MILLDASH_NO_GEVENT") != "1":
         from gevent import monkey
@@ -212,3 +188,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     from app.server import serve
 
     return serve(config)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run `python -m app` with `argv`; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    config = config_from(args)
+    try:
+        return _run_command(config, args) if args.command else _serve(config)
+    except Exception as exc:
+        # SQLAlchemy is imported only now: on the serve path gevent has patched by then.
+        from sqlalchemy.exc import DatabaseError
+
+        if not isinstance(exc, DatabaseError):
+            raise
+        line = database_error_line(config.database_url, exc)
+        if line is None:
+            raise
+        print(line, file=sys.stderr)
+        return 1

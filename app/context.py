@@ -17,6 +17,8 @@ class AppContext:
     config: Config
     db: Database
     services: Services
+    # Dash callback keys a display (wall) session may call; from the page registry.
+    display_outputs: frozenset[str] = frozenset()
     extras: dict[str, Any] = field(default_factory=dict)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 from pathlib import Path
 
 import dash
@@ -19,6 +20,7 @@ from app.security import register_security
 from app.ui_session import register_ui_session
 from callbacks import Deps, register_callbacks
 from components.layout import shell
+from components.registry import PAGES, Page
 from data.db import Database
 from data.events import Publisher
 from data.services import Services
@@ -27,7 +29,9 @@ ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger(__name__)
 
 
-def create_app(config: Config, publisher: Publisher | None = None) -> dash.Dash:
+def create_app(
+    config: Config, publisher: Publisher | None = None, pages: tuple[Page, ...] = PAGES
+) -> dash.Dash:
     """Build the app; the database is migrated. Background work starts in `app.server`'s
     `start_background` (the CLI calls it), so tests control what runs."""
     server = Flask("milldash")
@@ -61,15 +65,29 @@ def create_app(config: Config, publisher: Publisher | None = None) -> dash.Dash:
         update_title=None,
         serve_locally=True,
     )
-    app.layout = shell
-    register_callbacks(app, Deps(db=db, services=services, principal=ui_principal))
+    app.layout = partial(shell, pages)
+    deps = Deps(db=db, services=services, principal=ui_principal, pages=pages)
+    app_ctx.display_outputs = register_callbacks(app, deps)
     return app
 
 
 def make_backend(config: Config, db: Database) -> Backend:
-    """In-process unless a Redis URL is configured."""
+    """In-process unless a Redis URL is configured.
+
+    Raises ValueError when a Redis URL is set but this version has no Redis backend.
+    """
     if config.redis_url:
-        from app.realtime.redis_backend import RedisBackend
+        try:
+            from app.realtime.redis_backend import RedisBackend
+        except ModuleNotFoundError as exc:
+            # Only the backend module itself missing means "not built yet"; a missing
+            # dependency of an existing backend should show as the ImportError it is.
+            if exc.name != "app.realtime.redis_backend":
+                raise
+            raise ValueError(
+                "--redis-url/MILLDASH_REDIS_URL: the Redis backend is not available in this "
+                "version; unset it to use the in-process hub"
+            ) from None
 
         return RedisBackend(config.redis_url, db)
     return InProcessBackend(db)

@@ -16,13 +16,6 @@
   const POLL_AFTER_FAILURES = 3;
   const POLL_EVERY_MS = 3000;
   const PING_EVERY_MS = 15000;
-  const PAGE_TOPICS = {
-    "/": ["dashboard", "machines", "maintenance"],
-    "/machines": ["machines", "maintenance"],
-    "/maintenance": ["maintenance", "machines"],
-    "/production": ["production", "dashboard"],
-    "/wall": ["dashboard", "machines", "maintenance", "production"],
-  };
 
   const state = {
     lastSeq: null, // last event seq this page has seen (resume point)
@@ -49,9 +42,19 @@
     }
   }
 
+  // The page registry's path -> topics map, serialised into the layout by the server.
+  function pageTopics() {
+    const root = document.getElementById("app-root");
+    try {
+      return JSON.parse((root && root.dataset.pageTopics) || "{}");
+    } catch (err) {
+      return {};
+    }
+  }
+
   function topicsFor(pathname) {
     const path = (pathname || "/").replace(/\/+$/, "") || "/";
-    return PAGE_TOPICS[path] || ["dashboard"];
+    return pageTopics()[path] || ["dashboard"];
   }
 
   function socketUrl(pathname, attempt) {

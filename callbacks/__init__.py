@@ -2,38 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
 from dash import Dash
 
-from data.access import Principal
-from data.db import Database
-from data.services import Services
-
-WRITE_ROLES = ("operator", "admin")
+from callbacks.deps import Deps
 
 
-@dataclass
-class Deps:
-    """What callbacks need, injected by the app: data access and who is asking."""
+def register_callbacks(app: Dash, deps: Deps) -> frozenset[str]:
+    """Register the shell's and every registered page's callbacks.
 
-    db: Database
-    services: Services
-    principal: Callable[[], Principal | None]
-
-    def can_write(self) -> bool:
-        who = self.principal()
-        return who is not None and who.role in WRITE_ROLES
-
-
-def register_callbacks(app: Dash, deps: Deps) -> None:
-    from callbacks import dashboard, live, machines, maintenance, production, routing, wall
+    Returns the outputs (Dash's callback keys) a display session may call: the shell's and
+    those of the pages the display role may open, as the page registry says.
+    """
+    from callbacks import live, routing
 
     routing.register(app, deps)
     live.register(app)
-    dashboard.register(app, deps)
-    machines.register(app, deps)
-    maintenance.register(app, deps)
-    production.register(app, deps)
-    wall.register(app, deps)
+    display_outputs = set(app.callback_map)
+    for page in deps.pages:
+        before = set(app.callback_map)
+        page.load().register(app, deps)
+        if page.display:
+            display_outputs |= set(app.callback_map) - before
+    return frozenset(display_outputs)

@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from dash import Dash, Input, Output, State, no_update
 
-from callbacks import Deps
+from callbacks.deps import Deps
+from callbacks.windows import window
 from components.figures import timeline_figure, utilization_figure
 from components.kpi import kpi_row
-from components.pages import RANGE_HOURS
+from components.pages import dashboard_page
 from data import queries
 from data.db import Database
 from data.plant_queries import status_timeline
-from data.sqltypes import utcnow
-
-
-def window(range_value: str | None, now: datetime | None = None) -> tuple[datetime, datetime]:
-    hi = now or utcnow()
-    return hi - timedelta(hours=RANGE_HOURS.get(range_value or "24h", 24)), hi
 
 
 def dashboard_content(db: Database, range_value: str | None) -> tuple[Any, Any, Any]:
@@ -44,6 +39,11 @@ def machine_href(click: dict[str, Any] | None) -> str | Any:
     except (TypeError, KeyError, IndexError, ValueError):
         return no_update
     return f"/machines?id={machine_id}"
+
+
+def render(deps: Deps) -> Any:
+    """The page's static layout; its callbacks fill it."""
+    return dashboard_page()
 
 
 def register(app: Dash, deps: Deps) -> None:

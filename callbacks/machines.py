@@ -8,13 +8,13 @@ from urllib.parse import parse_qs
 
 from dash import Dash, Input, Output, State
 
-from callbacks import Deps
-from callbacks.dashboard import window
+from callbacks.deps import Deps
+from callbacks.windows import window
 from components.figures import empty_figure, output_figure, timeline_figure
-from components.machines import detail_kpis, status_board, ticket_list
+from components.machines import detail_kpis, machines_page, status_board, ticket_list
 from data import queries
 from data.db import Database
-from data.plant_queries import machine_detail, machine_list, status_timeline
+from data.plant_queries import areas, machine_detail, machine_list, status_timeline
 from data.sqltypes import utcnow
 
 
@@ -65,6 +65,12 @@ def detail(db: Database, search: str | None, range_value: str | None) -> tuple[A
         output_figure(output, "Output and scrap, last 48 h"),
         ticket_list(info["tickets"]),
     )
+
+
+def render(deps: Deps) -> Any:
+    """The status board and the detail panel, with the plant's areas to choose from."""
+    with deps.db.read() as session:
+        return machines_page(areas(session))
 
 
 def register(app: Dash, deps: Deps) -> None:

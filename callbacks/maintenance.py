@@ -3,17 +3,20 @@ and the live alert feed."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 from dash import ALL, ClientsideFunction, Dash, Input, Output, Patch, State, ctx, no_update
 
-from callbacks import Deps
-from components.maintenance import alert_feed, alert_item, ticket_detail
+from callbacks.deps import Deps
+from components.maintenance import alert_feed, alert_item, maintenance_page, ticket_detail
 from data.errors import NotFound, ServiceError, ValidationFailed
 from data.event_queries import events_after, latest_events, latest_seq
+from data.plant_queries import machine_list
 from data.records import ticket_record
 from data.services import WORKFLOW
+from data.sqltypes import utcnow
 from data.ticket_queries import SORTABLE, get_ticket, parse_ticket_filter, search_tickets
 
 FEED_SIZE = 50
@@ -46,13 +49,54 @@ def filter_args(
     return args
 
 
+# The furthest row a grid request may start at (the ticket filter's offset bound is larger).
+MAX_START_ROW = 1_000_000_000
+
+
+def _row_index(value: Any, default: int) -> int:
+    """A row number from the grid's request: a whole number (an integral float too), else
+    ValidationFailed. The grid sends integers; anything else was written by hand."""
+    if value is None:
+        return default
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_START_ROW:
+        raise ValidationFailed("startRow and endRow must be whole numbers of rows.")
+    return value
+
+
+def _grid_request(request: Any, *filters: Any) -> tuple[int, int, list[dict[str, Any]]]:
+    """The grid's getRowsRequest, checked, as (start, end, sort model); the filter states are
+    checked too. A malformed request is the client's fault: ValidationFailed (400), never a
+    500 (the grid itself always sends well-formed ones)."""
+    if not isinstance(request, dict):
+        raise ValidationFailed("getRowsRequest must be an object.")
+    start = _row_index(request.get("startRow"), 0)
+    end = _row_index(request.get("endRow"), start + 100)
+    sort_model = request.get("sortModel") or []
+    if not isinstance(sort_model, list) or not all(
+        isinstance(item, dict) and isinstance(item.get("colId"), str) for item in sort_model
+    ):
+        raise ValidationFailed("sortModel must be a list of {colId, sort}.")
+    # The filter states, in `filter_args` order: status, priority, machine, search text.
+    for name, chosen in zip(("status", "priority"), filters[:2], strict=False):
+        if chosen is not None and not (
+            isinstance(chosen, list) and all(isinstance(v, str) for v in chosen)
+        ):
+            raise ValidationFailed(f"The {name} filter must be a list of names.")
+    if len(filters) > 2 and filters[2] is not None and not isinstance(filters[2], str | int):
+        raise ValidationFailed("The machine filter must be a machine id.")
+    if len(filters) > 3 and filters[3] is not None and not isinstance(filters[3], str):
+        raise ValidationFailed("The search text must be a string.")
+    return start, end, sort_model
+
+
 def rows_response(deps: Deps, request: dict[str, Any] | None, *filters: Any) -> tuple[Any, Any]:
     """One block of rows for the infinite grid, and the match count."""
     if not request:
         return no_update, no_update
-    start = int(request.get("startRow", 0))
-    end = int(request.get("endRow", start + 100))
-    args = filter_args(*filters, request.get("sortModel"))
+    start, end, sort_model = _grid_request(request, *filters)
+    args = filter_args(*filters, sort_model)
     args.update(limit=str(max(1, min(1000, end - start))), offset=str(start))
     flt = parse_ticket_filter(args)
     with deps.db.read() as session:
@@ -131,6 +175,13 @@ def create_ticket(deps: Deps, *values: Any) -> tuple[Any, ...]:
         messages = [str(errors.get(f, "")).capitalize() for f in FORM_FIELDS]
         return (*invalid, *messages, "Please correct the marked fields.", *[no_update] * 3)
     return (*no_errors, f"Ticket #{ticket['id']} opened.", "", "", "")
+
+
+def render(deps: Deps) -> Any:
+    """The hub with the machines a new ticket can name."""
+    now = utcnow()
+    with deps.db.read() as session:
+        return maintenance_page(machine_list(session, now - timedelta(hours=1), now))
 
 
 def register(app: Dash, deps: Deps) -> None:

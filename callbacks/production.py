@@ -8,12 +8,14 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Dash, Input, Output, html
 
-from callbacks import Deps
-from callbacks.dashboard import window
+from callbacks.deps import Deps
+from callbacks.windows import window
 from components.figures import output_figure, scrap_figure
 from components.kpi import kpi_card, pct
+from components.pages import production_page
 from data import queries
 from data.db import Database
+from data.plant_queries import areas
 
 SHIFTS = (("Early 06–14", 6, 14), ("Late 14–22", 14, 22), ("Night 22–06", 22, 6))
 
@@ -74,6 +76,12 @@ def production_content(db: Database, area: str | None, range_value: str | None) 
         scrap_figure(machines, "area", "Scrap rate per area"),
         shift_table(hourly),
     )
+
+
+def render(deps: Deps) -> Any:
+    """The production page with the plant's areas to choose from."""
+    with deps.db.read() as session:
+        return production_page(areas(session))
 
 
 def register(app: Dash, deps: Deps) -> None:

@@ -1,42 +1,26 @@
-"""Which page the URL shows."""
+"""Which page the URL shows: the page registry decides, and who may open what."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from typing import Any
 
-from dash import Dash, Input, Output, html
+from dash import Dash, Input, Output
 
-from callbacks import Deps
-from components.layout import display_only_page, not_found_page
-from components.machines import machines_page
-from components.maintenance import maintenance_page
-from components.pages import dashboard_page, production_page
-from data.plant_queries import areas, machine_list
-from data.sqltypes import utcnow
+from callbacks.deps import Deps
+from components.layout import display_only_page, forbidden_page, not_found_page
+from components.registry import find
 
 
-def render_page(deps: Deps, pathname: str | None) -> html.Div:
-    path = (pathname or "/").rstrip("/") or "/"
+def render_page(deps: Deps, pathname: str | None) -> Any:
+    """The registered page at `pathname`, if the caller's role may open it."""
+    page = find(deps.pages, pathname)
+    if page is None:
+        return not_found_page(pathname or "/")
     who = deps.principal()
-    if who is not None and who.role == "display" and path != "/wall":
-        return display_only_page()
-    if path == "/":
-        return dashboard_page()
-    if path == "/machines":
-        with deps.db.read() as session:
-            return machines_page(areas(session))
-    if path == "/maintenance":
-        now = utcnow()
-        with deps.db.read() as session:
-            return maintenance_page(machine_list(session, now - timedelta(hours=1), now))
-    if path == "/production":
-        with deps.db.read() as session:
-            return production_page(areas(session))
-    if path == "/wall":
-        from components.wall import wall_page
-
-        return wall_page()
-    return not_found_page(path)
+    role = who.role if who is not None else None
+    if not page.allows(role):
+        return display_only_page() if role == "display" else forbidden_page(page.title)
+    return page.load().render(deps)
 
 
 def register(app: Dash, deps: Deps) -> None:

@@ -16,7 +16,7 @@ from urllib.parse import parse_qs
 import pandas as pd
 from dash import ClientsideFunction, Dash, Input, Output, State
 
-from callbacks import Deps
+from callbacks.deps import Deps
 from components import wall as ui
 from data import kpis, queries
 from data import wall_queries as wq
@@ -162,6 +162,11 @@ def render_wall(
             body = ui.board_view(view, doc, target, reasons, machine_cells(scoped))
         alerts = wq.latest_alerts(session, ui.TICKER_SIZE)
     return body, ui.ticker(alerts, now), view_title(view)
+
+
+def render(deps: Deps) -> Any:
+    """The kiosk layout; its callbacks fill the views."""
+    return ui.wall_page()
 
 
 def register(app: Dash, deps: Deps) -> None:

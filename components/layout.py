@@ -6,14 +6,8 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 from dash_extensions import WebSocket
 
-NAV = [
-    ("/", "Dashboard"),
-    ("/machines", "Machines"),
-    ("/maintenance", "Maintenance"),
-    ("/production", "Production"),
-    ("/wall", "Wall"),
-]
-TICK_TOPICS = ("dashboard", "machines", "maintenance", "production")
+from components.registry import Page, topics_json
+from data.events import TOPICS
 
 
 def connection_status() -> html.Div:
@@ -47,8 +41,12 @@ def connection_status() -> html.Div:
     return html.Div([button, details])
 
 
-def header() -> dbc.Navbar:
-    links = [dbc.NavItem(dbc.NavLink(label, href=href, active="exact")) for href, label in NAV]
+def header(pages: tuple[Page, ...]) -> dbc.Navbar:
+    links = [
+        dbc.NavItem(dbc.NavLink(p.nav_label, href=p.path, active="exact"))
+        for p in pages
+        if p.nav_label
+    ]
     return dbc.Navbar(
         dbc.Container(
             [
@@ -68,7 +66,7 @@ def header() -> dbc.Navbar:
 
 def live_parts() -> list:
     """The socket and the stores its frames feed; they outlive page changes."""
-    stores = [dcc.Store(id=f"tick-{topic}") for topic in TICK_TOPICS]
+    stores = [dcc.Store(id=f"tick-{topic}") for topic in TOPICS]
     return [
         WebSocket(id="ws"),
         *stores,
@@ -102,18 +100,18 @@ def toasts() -> html.Div:
     )
 
 
-def shell() -> html.Div:
-    """The app layout."""
+def shell(pages: tuple[Page, ...]) -> html.Div:
+    """The app layout; `data-page-topics` tells `assets/live.js` what each page listens to."""
     return html.Div(
         [
             dcc.Location(id="url"),
             *live_parts(),
-            html.Div(header(), id="header-wrap"),
+            html.Div(header(pages), id="header-wrap"),
             toasts(),
             html.Main(html.Div(id="page"), className="page container-fluid"),
         ],
         id="app-root",
-        **{"data-bs-theme": "dark"},
+        **{"data-bs-theme": "dark", "data-page-topics": topics_json(pages)},
     )
 
 
@@ -134,6 +132,17 @@ def display_only_page() -> html.Div:
             html.H2("This is a wall display session"),
             html.P("A display token shows the plant wall only."),
             dcc.Link("Open the wall", href="/wall"),
+        ],
+        className="empty-state",
+    )
+
+
+def forbidden_page(title: str) -> html.Div:
+    return html.Div(
+        [
+            html.H2(f"{title} is not open to your role"),
+            html.P("Ask an administrator for a role that may open this page."),
+            dcc.Link("Back to the dashboard", href="/"),
         ],
         className="empty-state",
     )

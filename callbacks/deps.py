@@ -1,0 +1,26 @@
+"""What callbacks need, injected by the app: data access, who is asking, the pages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from components.registry import PAGES, Page
+from data.access import Principal
+from data.db import Database
+from data.roles import WRITE_ROLES
+from data.services import Services
+
+
+@dataclass
+class Deps:
+    """Data access and the caller, injected so callbacks stay plain functions."""
+
+    db: Database
+    services: Services
+    principal: Callable[[], Principal | None]
+    pages: tuple[Page, ...] = PAGES
+
+    def can_write(self) -> bool:
+        who = self.principal()
+        return who is not None and who.role in WRITE_ROLES

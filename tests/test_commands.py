@@ -1,0 +1,504 @@
+"""Every `python -m app ...` command that README.md and docs/ name, run for real.
+
+Each documented command must match a case below (same subcommand, its flags among the case's),
+and each case runs `python -m app` as a subprocess on a temp SQLite file: a command the docs
+promise can no longer silently vanish from the parser. Also here: the error paths of those
+commands (one clear line on stderr, no traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import requests
+from sqlalchemy import func, select
+
+from app.cli import build_parser
+from app.config import Config
+from app.factory import make_backend
+from data.access import verify_token
+from data.db import Database
+from data.models import ApiToken, Machine, User
+from data.users import authenticate
+from tests.live_server import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+DOC_FILES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+SECRET = "test-commands-secret"
+
+# -- running the app -----------------------------------------------------------------------
+
+
+def app_env(db_url: str, **extra: str) -> dict[str, str]:
+    """The caller's environment without any MILLDASH_* setting, plus the test database."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MILLDASH_")}
+    env.update(
+        MILLDASH_DATABASE_URL=db_url,
+        MILLDASH_SECRET_KEY=SECRET,  # else serving writes instance/secret_key in the repo
+        PYTHONPATH=str(ROOT),
+        **extra,
+    )
+    return env
+
+
+def run_app(
+    db_url: str, *argv: str, stdin: str | None = None, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """`python -m app *argv` to completion."""
+    return subprocess.run(
+        [sys.executable, "-m", "app", *argv],
+        cwd=ROOT,
+        env=app_env(db_url, **env),
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+
+
+@contextmanager
+def serving(db_url: str, argv: list[str], log: Path, timeout: float = 90.0) -> Iterator[str]:
+    """`python -m app *argv --port P` until GET /api/v1/health answers 200; yields its URL."""
+    port = free_port()
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "app", *argv, "--port", str(port)],
+            cwd=ROOT,
+            env=app_env(db_url),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            assert proc.poll() is None, f"server exited: {log.read_text()[-3000:]}"
+            assert time.monotonic() < deadline, f"no health: {log.read_text()[-3000:]}"
+            try:
+                if requests.get(f"{url}/api/v1/health", timeout=2).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+def lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.strip()]
+
+
+def seed_small(path: Path) -> None:
+    done = run_app(sqlite_url(path), "seed", "--machines", "2", "--days", "1")
+    assert done.returncode == 0, done.stderr
+
+
+# -- the documented commands, one case each ------------------------------------------------
+
+Check = Callable[[list[str], Path], None]
+CASES: dict[str, tuple[list[str], Check]] = {}
+
+
+def case(name: str, *argv: str) -> Callable[[Check], Check]:
+    """Register `argv` (what runs) and the function that runs and checks it."""
+
+    def register(check: Check) -> Check:
+        CASES[name] = (list(argv), check)
+        return check
+
+    return register
+
+
+@case("serve-demo")
+def _serve_demo(argv: list[str], tmp_path: Path) -> None:
+    # The full demo plant (24 machines x 30 days) seeds in about two seconds.
+    db_url = sqlite_url(tmp_path / "demo.db")
+    with serving(db_url, argv, tmp_path / "serve.log") as url:
+        machines = requests.get(f"{url}/api/v1/machines", timeout=10)
+        assert machines.status_code == 200  # anonymous reads are on for the demo
+        assert len(machines.json()) == 24
+    assert "created user 'admin'" in (tmp_path / "serve.log").read_text()
+
+
+@case("serve-no-demo", "--no-demo")
+def _serve_no_demo(argv: list[str], tmp_path: Path) -> None:
+    path = tmp_path / "empty.db"
+    with serving(sqlite_url(path), argv, tmp_path / "serve.log") as url:
+        # No demo: anonymous reads are off, and the plant stays empty.
+        assert requests.get(f"{url}/api/v1/machines", timeout=10).status_code == 401
+    db = Database(sqlite_url(path))
+    with db.read() as session:
+        assert session.scalar(select(func.count()).select_from(Machine)) == 0
+    db.dispose()
+
+
+@case("seed", "seed", "--machines", "2", "--days", "1")
+def _seed(argv: list[str], tmp_path: Path) -> None:
+    db_url = sqlite_url(tmp_path / "seeded.db")
+    done = run_app(db_url, *argv)
+    assert done.returncode == 0, done.stderr
+    assert "Seeding" in done.stderr  # the progress bar
+    db = Database(db_url)
+    with db.read() as session:
+        assert session.scalar(select(func.count()).select_from(Machine)) == 2
+    db.dispose()
+
+
+@case("create-token", "create-token", "--role", "viewer", "--name", "x")
+def _create_token(argv: list[str], tmp_path: Path) -> None:
+    db_url = sqlite_url(tmp_path / "tokens.db")
+    done = run_app(db_url, *argv)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.endswith("\n") and len(done.stdout.splitlines()) == 1
+    db = Database(db_url)
+    principal = verify_token(db, done.stdout.strip())
+    db.dispose()
+    assert principal is not None and (principal.role, principal.name) == ("viewer", "x")
+    assert f"token {principal.token_id} " in done.stderr  # the id revoke-token takes
+
+
+@case("create-user", "create-user", "--role", "operator", "--name", "kim")
+def _create_user(argv: list[str], tmp_path: Path) -> None:
+    db_url = sqlite_url(tmp_path / "users.db")
+    done = run_app(db_url, *argv)
+    assert done.returncode == 0, done.stderr
+    assert len(done.stdout.splitlines()) == 1  # the generated password, alone
+    db = Database(db_url)
+    principal = authenticate(db, "kim", done.stdout.strip())
+    db.dispose()
+    assert principal is not None and principal.role == "operator"
+
+
+@case("create-user-stdin", "create-user", "--role", "admin", "--name", "ann", "--password-stdin")
+def _create_user_stdin(argv: list[str], tmp_path: Path) -> None:
+    db_url = sqlite_url(tmp_path / "users.db")
+    done = run_app(db_url, *argv, stdin="correct horse battery\n")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == ""  # a password the caller chose is not echoed
+    db = Database(db_url)
+    principal = authenticate(db, "ann", "correct horse battery")
+    db.dispose()
+    assert principal is not None and principal.role == "admin"
+
+
+@case("revoke-token", "revoke-token", "--id", "1")
+def _revoke_token(argv: list[str], tmp_path: Path) -> None:
+    db_url = sqlite_url(tmp_path / "tokens.db")
+    created = run_app(db_url, "create-token", "--role", "operator", "--name", "line-pc")
+    assert created.returncode == 0, created.stderr
+    db = Database(db_url)
+    assert verify_token(db, created.stdout.strip()) is not None
+    done = run_app(db_url, *argv)
+    assert done.returncode == 0, done.stderr
+    assert verify_token(db, created.stdout.strip()) is None
+    db.dispose()
+
+
+@case(
+    "export-tickets",
+    "export-tickets",
+    "--status",
+    "open,in_progress",
+    "--sort=-priority",
+    "--tz",
+    "Europe/Berlin",
+    "--bom",
+    "-o",
+    "open-tickets.csv",
+)
+def _export_tickets(argv: list[str], tmp_path: Path) -> None:
+    path = tmp_path / "plant.db"
+    seed_small(path)
+    out = tmp_path / argv[-1]
+    done = run_app(sqlite_url(path), *argv[:-1], str(out))
+    assert done.returncode == 0, done.stderr
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("\ufeff")  # --bom
+    assert "title" in text.splitlines()[0]
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_documented_command_runs(name: str, tmp_path: Path) -> None:
+    argv, check = CASES[name]
+    check(argv, tmp_path)
+
+
+# -- the docs name nothing that the cases above do not run ---------------------------------
+
+FENCE = re.compile(r"^[ \t]*```[^\n]*\n(.*?)^[ \t]*```", re.MULTILINE | re.DOTALL)
+SPAN = re.compile(r"`([^`\n]+)`")
+# `python -m app` and its words up to the end of the command: `)` of a `$(...)`, a pipe, `;`,
+# `&&`, the end of a code span or of the line. `python -m app.x` or `-m apple` do not count.
+COMMAND = re.compile(r"python -m app(?![\w.])((?:[ \t]+[^\s;|&)`]+)*)")
+
+
+def documented_commands() -> list[tuple[str, str]]:
+    """(file, command) for every `python -m app ...` in a code block or code span."""
+    found: list[tuple[str, str]] = []
+    for path in DOC_FILES:
+        text = path.read_text(encoding="utf-8")
+        blocks = [block.replace("\\\n", " ") for block in FENCE.findall(text)]
+        prose = FENCE.sub("", text)
+        for chunk in [*blocks, *SPAN.findall(prose)]:
+            for match in COMMAND.finditer(chunk):
+                found.append((path.relative_to(ROOT).as_posix(), match.group(0)))
+    return found
+
+
+def signature(words: list[str]) -> tuple[str, frozenset[str]]:
+    """(subcommand or "" for serving, the flags used); placeholders like [filters] drop out."""
+    words = [w.strip("[]") for w in words]
+    command = words[0] if words and not words[0].startswith("-") else ""
+    return command, frozenset(w.split("=", 1)[0] for w in words if w.startswith("-"))
+
+
+def test_every_documented_command_has_a_case_that_runs() -> None:
+    commands = documented_commands()
+    # Guards the extraction itself: README's table alone names seven commands.
+    assert len({c for _, c in commands}) >= 7, commands
+    covered = [signature(argv) for argv, _ in CASES.values()]
+    missing = []
+    for where, command in commands:
+        name, flags = signature(command.split()[3:])
+        if not any(name == c_name and flags <= c_flags for c_name, c_flags in covered):
+            missing.append(f"{where}: {command}")
+    assert not missing, "documented commands without a case in tests/test_commands.py:\n" + (
+        "\n".join(missing)
+    )
+
+
+def subcommands() -> list[str]:
+    parser = build_parser()
+    action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return list(action.choices)
+
+
+def test_every_subcommand_is_documented() -> None:
+    documented = {signature(c.split()[3:])[0] for _, c in documented_commands()}
+    assert set(subcommands()) <= documented
+
+
+@pytest.mark.parametrize("command", ["", *subcommands()])
+def test_help(command: str, tmp_path: Path) -> None:
+    done = run_app(sqlite_url(tmp_path / "unused.db"), *([command] if command else []), "--help")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"usage: python -m app {command}".rstrip())
+    if command in ("create-token", "create-user"):
+        assert "one of viewer, operator, admin, display" in done.stdout
+    assert not (tmp_path / "unused.db").exists()
+
+
+# -- error paths of the commands -----------------------------------------------------------
+
+
+def test_unknown_role_lists_the_roles(tmp_path: Path) -> None:
+    done = run_app(sqlite_url(tmp_path / "db"), "create-user", "--role", "boss", "--name", "x")
+    assert done.returncode == 2
+    assert "invalid choice: 'boss'" in done.stderr and "'display'" in done.stderr
+
+
+def test_revoke_unknown_token_exit_2(tmp_path: Path) -> None:
+    done = run_app(sqlite_url(tmp_path / "tokens.db"), "revoke-token", "--id", "99")
+    assert done.returncode == 2
+    assert lines(done.stderr) == ["error: no API token with id 99"]
+    assert done.stdout == ""
+
+
+def test_short_password_exit_2_and_no_user(tmp_path: Path) -> None:
+    db_url = sqlite_url(tmp_path / "users.db")
+    argv = ("create-user", "--role", "viewer", "--name", "kim", "--password-stdin")
+    done = run_app(db_url, *argv, stdin="short\n")
+    assert done.returncode == 2
+    assert lines(done.stderr) == ["error: Passwords need at least 10 characters."]
+    done = run_app(db_url, *argv, stdin="")  # nothing on stdin at all
+    assert done.returncode == 2 and "at least 10" in done.stderr
+    db = Database(db_url)
+    with db.read() as session:
+        assert session.scalar(select(func.count()).select_from(User)) == 0
+    db.dispose()
+
+
+def test_duplicate_user_exit_2(tmp_path: Path) -> None:
+    db_url = sqlite_url(tmp_path / "users.db")
+    argv = ("create-user", "--role", "viewer", "--name", "kim")
+    assert run_app(db_url, *argv).returncode == 0
+    done = run_app(db_url, *argv)
+    assert done.returncode == 2
+    assert lines(done.stderr) == ["error: A user named 'kim' exists already."]
+    assert done.stdout == ""
+
+
+def test_token_and_user_commands_on_each_backend(db_url: str) -> None:
+    """The same commands against PostgreSQL too (when MILLDASH_TEST_POSTGRES_URL is set)."""
+    token = run_app(db_url, "create-token", "--role", "display", "--name", "tv-1")
+    assert token.returncode == 0, token.stderr
+    db = Database(db_url)
+    with db.read() as session:
+        token_id = session.scalar(select(ApiToken.id).where(ApiToken.name == "tv-1"))
+    assert run_app(db_url, "revoke-token", "--id", str(token_id)).returncode == 0
+    assert verify_token(db, token.stdout.strip()) is None
+    assert run_app(db_url, "revoke-token", "--id", str(token_id + 1)).returncode == 2
+    user = run_app(db_url, "create-user", "--role", "viewer", "--name", "kim")
+    assert user.returncode == 0, user.stderr
+    assert authenticate(db, "kim", user.stdout.strip()) is not None
+    db.dispose()
+
+
+def test_cli_module_imports_nothing_gevent_must_patch_first() -> None:
+    # Serving patches the standard library after parsing the command line; SQLAlchemy, ssl or
+    # Flask imported by then would keep unpatched pieces.
+    heavy = "{'sqlalchemy', 'ssl', 'flask', 'dash'}"
+    probe = f"import sys, app.cli; print(sorted({heavy} & set(sys.modules)))"
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+# -- Redis: refused until a Redis backend exists -------------------------------------------
+
+needs_no_redis_backend = pytest.mark.skipif(
+    importlib.util.find_spec("app.realtime.redis_backend") is not None,
+    reason="this version has a Redis backend",
+)
+REDIS_LINE = (
+    "error: --redis-url/MILLDASH_REDIS_URL: the Redis backend is not available in this "
+    "version; unset it to use the in-process hub"
+)
+
+
+@needs_no_redis_backend
+@pytest.mark.parametrize("how", ["flag", "env"])
+def test_redis_url_refused_in_one_line(how: str, tmp_path: Path) -> None:
+    url = "redis://127.0.0.1:6390/0"
+    db_url = sqlite_url(tmp_path / "never.db")
+    if how == "flag":
+        done = run_app(db_url, "--no-demo", "--port", str(free_port()), "--redis-url", url)
+    else:
+        done = run_app(db_url, "--no-demo", "--port", str(free_port()), MILLDASH_REDIS_URL=url)
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [REDIS_LINE]
+    assert not (tmp_path / "never.db").exists()  # refused before anything was opened
+
+
+@needs_no_redis_backend
+def test_redis_url_does_not_stop_the_other_commands(tmp_path: Path) -> None:
+    done = run_app(
+        sqlite_url(tmp_path / "t.db"),
+        *("create-token", "--role", "viewer", "--name", "x"),
+        MILLDASH_REDIS_URL="redis://127.0.0.1:6390/0",
+    )
+    assert done.returncode == 0, done.stderr
+
+
+@needs_no_redis_backend
+def test_make_backend_refuses_redis_with_a_value_error(tmp_path: Path) -> None:
+    db = Database(sqlite_url(tmp_path / "db"))
+    with pytest.raises(ValueError, match="Redis backend is not available"):
+        make_backend(Config(redis_url="redis://127.0.0.1:6390/0"), db)
+    db.dispose()
+
+
+# -- unreadable databases ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def real_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("real") / "milldash.db"
+    seed_small(path)
+    return path
+
+
+def unreadable(path: Path) -> bool:
+    """Whether SQLite itself fails to read every table of the file."""
+    conn = sqlite3.connect(path)
+    try:
+        tables = "SELECT name FROM sqlite_master WHERE type='table'"
+        for (name,) in conn.execute(tables).fetchall():
+            conn.execute(f'SELECT * FROM "{name}"').fetchall()
+        return conn.execute("PRAGMA quick_check").fetchone()[0] != "ok"
+    except sqlite3.DatabaseError:
+        return True
+    finally:
+        conn.close()
+
+
+def broken_copy(kind: str, real: Path, tmp_path: Path) -> Path:
+    path = tmp_path / "instance" / "milldash.db"
+    path.parent.mkdir()
+    if kind == "random":
+        path.write_bytes(os.urandom(64 * 1024))
+    else:
+        shutil.copyfile(real, path)
+        with open(path, "r+b") as file:
+            file.truncate(path.stat().st_size // 2)
+    assert unreadable(path)
+    return path
+
+
+COMMANDS_ON_A_DATABASE = {
+    "serve": ["--no-demo"],
+    "seed": ["seed", "--machines", "2", "--days", "1"],
+    "create-token": ["create-token", "--role", "viewer", "--name", "x"],
+    "create-user": ["create-user", "--role", "viewer", "--name", "kim"],
+    "revoke-token": ["revoke-token", "--id", "1"],
+    "export-tickets": ["export-tickets", "-o", "out.csv"],
+}
+
+
+@pytest.mark.parametrize("kind", ["random", "truncated"])
+@pytest.mark.parametrize("command", list(COMMANDS_ON_A_DATABASE))
+def test_unreadable_sqlite_file_one_line(
+    command: str, kind: str, real_database: Path, tmp_path: Path
+) -> None:
+    path = broken_copy(kind, real_database, tmp_path)
+    before = path.read_bytes()
+    argv = [*COMMANDS_ON_A_DATABASE[command]]
+    if command == "serve":
+        argv += ["--port", str(free_port())]
+    if command == "export-tickets":
+        argv[-1] = str(tmp_path / "out.csv")
+    done = run_app(sqlite_url(path), *argv)
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    [line] = lines(done.stderr)
+    assert line.startswith(f"error: {path} is not a readable Mill Dash database (")
+    assert line.endswith("Restore it from a backup, or move it away to start with a fresh one.")
+    assert path.read_bytes() == before  # left as it was, for whoever recovers it
+    assert not (tmp_path / "out.csv").exists()
+
+
+@pytest.mark.parametrize("command", ["serve", "create-token"])
+def test_unreachable_postgresql_one_line(command: str) -> None:
+    db_url = f"postgresql+psycopg://milldash:s3cret@127.0.0.1:{free_port()}/milldash"
+    argv = [*COMMANDS_ON_A_DATABASE[command]]
+    if command == "serve":
+        argv += ["--port", str(free_port())]
+    done = run_app(db_url, *argv)
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr and "s3cret" not in done.stderr
+    [line] = lines(done.stderr)
+    assert line.startswith("error: cannot use the database postgresql+psycopg://milldash:***@")
