@@ -5,28 +5,14 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
-import re
 import socket
 import sys
 from typing import Any
 
 from app.config import Config
+from app.redaction import RedactingStream, install_log_redaction
 
 log = logging.getLogger("milldash")
-_TOKEN_RE = re.compile(r"(token=)[^&\s\"]+", re.IGNORECASE)
-
-
-class RedactingLog:
-    """Access log writer that never prints token values from request lines."""
-
-    def __init__(self, stream: Any = sys.stderr) -> None:
-        self.stream = stream
-
-    def write(self, line: str) -> None:
-        self.stream.write(_TOKEN_RE.sub(r"\1[redacted]", line))
-
-    def flush(self) -> None:
-        self.stream.flush()
 
 
 def _handler_class() -> type:
@@ -70,6 +56,7 @@ def prepare_demo(app_ctx: Any) -> Any:
 
 
 def serve(config: Config) -> int:
+    import gevent
     from gevent.pywsgi import WSGIServer
 
     from app.factory import create_app
@@ -79,6 +66,9 @@ def serve(config: Config) -> int:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # Tokens travel in URLs (`/wall?token=`) and reach log lines in many ways: redact them in
+    # every one (Python logging here, gevent's own writers below).
+    install_log_redaction()
     app = create_app(config)
     app_ctx = app.server.extensions["milldash"]
     app_ctx.extras["hub"].start_relay()
@@ -97,9 +87,13 @@ def serve(config: Config) -> int:
     http = WSGIServer(
         (config.host, config.port),
         app.server,
-        log=RedactingLog(),
+        log=RedactingStream(sys.stderr),
+        # pywsgi writes a malformed request line, token and all, to its error log.
+        error_log=RedactingStream(sys.stderr),
         handler_class=_handler_class(),
     )
+    # Tracebacks of failed greenlets print the WSGI environ (the query string included).
+    gevent.get_hub().exception_stream = RedactingStream(sys.stderr)
     with contextlib.suppress(KeyboardInterrupt):
         # Start-up objects (Dash, plotly, pandas) never die; frozen, full collections skip
         # them: without this each one walked ~220,000 objects and stalled every socket.

@@ -3,11 +3,13 @@ and the caps on sockets per user and per address."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 from typing import Any
 
 from flask import Flask, g, request
 
-from app.api import error_response
+from app.api import client_error, error_response
 from app.api.auth import check_role
 from app.context import ctx
 from app.realtime.protocol import FrameError, parse_topics
@@ -44,6 +46,33 @@ def _query_error() -> Any:
     return None
 
 
+def _handshake_error() -> Any:
+    """400 for an upgrade request the WebSocket library would fail on with a 500 after the
+    checks (RFC 6455 section 4.2.1); 426 names the version we speak."""
+    headers = request.headers
+    connection = {t.strip().lower() for t in headers.get("Connection", "").split(",")}
+    if headers.get("Upgrade", "").lower() != "websocket" or "upgrade" not in connection:
+        return client_error(
+            400, "websocket_required", "This endpoint takes WebSocket connections only."
+        )
+    version = headers.get("Sec-WebSocket-Version")
+    if version != "13":
+        refused = client_error(
+            426 if version else 400, "bad_handshake", "Sec-WebSocket-Version must be 13."
+        )
+        refused.headers["Sec-WebSocket-Version"] = "13"
+        return refused
+    try:
+        nonce = base64.b64decode(headers.get("Sec-WebSocket-Key", ""), validate=True)
+    except (binascii.Error, ValueError):
+        nonce = b""
+    if len(nonce) != 16:
+        return client_error(
+            400, "bad_handshake", "Sec-WebSocket-Key must be 16 random bytes in base64."
+        )
+    return None
+
+
 def _over_cap(principal: Any) -> Any:
     config = ctx().config
     hub = ctx().extras["hub"]
@@ -61,15 +90,15 @@ def _over_cap(principal: Any) -> Any:
 
 
 def before_ws() -> Any:
-    if request.path not in WS_PATHS:
-        return None
+    if request.path not in WS_PATHS or request.method not in ("GET", "HEAD"):
+        return None  # other methods: the API's 405
     if not origin_allowed(request.headers.get("Origin")):
         return error_response(403, "origin_not_allowed", "This Origin may not open sockets here.")
     try:
         principal = _authorize()
     except ServiceError as exc:
         return error_response(exc.http_status, exc.code, exc.message)
-    refused = _query_error() or _over_cap(principal)
+    refused = _handshake_error() or _query_error() or _over_cap(principal)
     if refused is not None:
         return refused
     # Frames are small JSON; per-connection compression would cost CPU on every fan-out.
