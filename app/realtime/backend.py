@@ -26,8 +26,6 @@ class Backend(Protocol):
     def health(self) -> str:
         """'ok', 'n/a' (nothing to check) or an error text."""
 
-    def close(self) -> None: ...
-
 
 class InProcessBackend:
     """One process: announcing is a direct call; the event log is the history."""
@@ -49,6 +47,3 @@ class InProcessBackend:
 
     def health(self) -> str:
         return "n/a"
-
-    def close(self) -> None:
-        self._listeners.clear()

@@ -70,8 +70,6 @@ class Connection:
         self._cond = threading.Condition(threading.Lock())
         self.signal: str | None = None
         self.dropped = 0
-        self.sent = 0
-        self.last_event_at: float | None = None
 
     def wants(self, topic: str) -> bool:
         if self.admin:  # the admin socket is a control channel, not an event stream
@@ -91,7 +89,6 @@ class Connection:
             if self.direct is not None and not self._frames and not self._writing:
                 written = self.direct(frame)
                 if written == len(frame):
-                    self.sent += 1
                     return True
                 if written > 0:
                     frame = frame[written:]

@@ -228,7 +228,6 @@ def _serve(ws: Any, admin: bool) -> None:
                     ws.sock.send(b"".join(item))  # one locked sendall for the whole batch
                 finally:
                     conn.done()
-                conn.sent += len(item)
     except (ConnectionClosed, OSError):
         pass
     finally:

@@ -86,10 +86,9 @@ class Hub:
 
     def _fanout(self, event: Event) -> None:
         frame = text_frame(json.dumps(event.to_frame(), separators=(",", ":")))
-        now = time.time()
         for conn in list(self._connections.values()):
-            if conn.wants(event.topic) and conn.offer(frame):
-                conn.last_event_at = now
+            if conn.wants(event.topic):
+                conn.offer(frame)
         self.last_seq = event.seq
         self.events_published += 1
 
@@ -172,12 +171,6 @@ class Hub:
         with self._lock:
             self._dropped_closed += conn.dropped
 
-    def close_all(self) -> None:
-        with self._lock:
-            conns = list(self._connections.values())
-        for conn in conns:
-            conn.close()
-
     # -- relay: publish what was committed but never announced; mark; prune ---------------------
 
     def start_relay(self, interval_s: float = 0.5, prune_every_s: float = 60.0) -> None:
@@ -195,11 +188,6 @@ class Hub:
 
         self._relay_thread = threading.Thread(target=run, name="event-relay", daemon=True)
         self._relay_thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self.close_all()
-        self.backend.close()
 
     def mark_published(self) -> None:
         upto = self.last_seq
