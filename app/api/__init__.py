@@ -123,6 +123,16 @@ def create_api_blueprint() -> Blueprint:
             raise MethodNotAllowed(valid_methods=sorted(allowed))
         return error_response(404, "not_found", f"No API endpoint /api/v1/{unknown}.")
 
+    @bp.after_request
+    def _options_allow(response: Any) -> Any:
+        # Flask's automatic OPTIONS answer would list the catch-all's methods too.
+        if request.method == "OPTIONS" and response.status_code < 300:
+            allowed = _methods_elsewhere(request.path)
+            if not allowed:
+                return error_response(404, "not_found", f"No API endpoint {request.path}.")
+            response.headers["Allow"] = ", ".join(sorted(allowed))
+        return response
+
     return bp
 
 

@@ -11,6 +11,8 @@ from flask import Blueprint, Response, request, stream_with_context
 from app.api.auth import require
 from app.context import ctx
 from data.ticket_export import csv_chunks, export_filename, parse_export_args
+from data.ticket_queries import TicketFilter
+from data.validation import reject_blank_args
 
 
 def register(bp: Blueprint) -> None:
@@ -19,6 +21,9 @@ def register(bp: Blueprint) -> None:
     def export_tickets() -> Any:
         # Validate everything before the first byte: once streaming starts, the status
         # line is sent and an error can no longer become a 400.
+        # `limit` and `offset` mean nothing to an export (every row is sent): not checked.
+        filters = {k: v for k, v in request.args.items() if k not in ("limit", "offset")}
+        reject_blank_args(filters, TicketFilter)
         export = parse_export_args(request.args)
         db = ctx().db
 

@@ -10,13 +10,15 @@ from app.api.auth import check_role, json_body, require
 from app.context import ctx
 from data.errors import NotFound
 from data.records import ticket_record
-from data.ticket_queries import get_ticket, parse_ticket_filter, search_tickets
+from data.ticket_queries import TicketFilter, get_ticket, parse_ticket_filter, search_tickets
+from data.validation import reject_blank_args
 
 
 def register(bp: Blueprint) -> None:
     @bp.get("/tickets")
     @require("viewer")
     def list_tickets() -> Any:
+        reject_blank_args(request.args, TicketFilter)
         flt = parse_ticket_filter(request.args)
         with ctx().db.read() as session:
             return jsonify(search_tickets(session, flt))

@@ -1,0 +1,152 @@
+"""The admin operations of the OpenAPI document: API tokens, users, socket statistics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.api.openapi.schemas import (
+    AUTH_ERRORS,
+    BOOL,
+    ERRORS,
+    INT,
+    NTIME,
+    STR,
+    body,
+    json_answer,
+    obj,
+    path_id,
+    ref,
+)
+from data.roles import ROLES
+from data.users import MAX_NAME, MAX_PASSWORD, MIN_PASSWORD
+
+# The API strips the name; one with nothing but spaces is refused, so the document asks for
+# at least one non-space character.
+_NAME = {"type": "string", "minLength": 1, "maxLength": MAX_NAME, "pattern": r"\S"}
+_ROLE = {"type": "string", "enum": list(ROLES)}
+_TOKEN = {
+    "id": INT,
+    "name": STR,
+    "role": _ROLE,
+    "prefix": STR,
+    "created_at": NTIME,
+    "last_used_at": NTIME,
+    "revoked": BOOL,
+}
+_USER = {"id": INT, "name": STR, "role": _ROLE, "disabled": BOOL}
+
+
+def admin_paths() -> dict[str, Any]:
+    """Operations for the admin role only."""
+    new_token = obj({"role": _ROLE, "name": _NAME}, additionalProperties=False)
+    new_user = obj(
+        {
+            "role": _ROLE,
+            "name": _NAME,
+            "password": {
+                "type": ["string", "null"],
+                "minLength": MIN_PASSWORD,
+                "maxLength": MAX_PASSWORD,
+                "description": "absent or null: one is generated and shown in the answer once",
+            },
+        },
+        ["role", "name"],
+        additionalProperties=False,
+    )
+    created_user = obj(
+        {
+            **_USER,
+            "password": {"type": "string", "description": "only when generated (none was sent)"},
+        },
+        list(_USER),
+    )
+    return {
+        "/admin/tokens": {
+            "get": {
+                "operationId": "listTokens",
+                "summary": "API tokens (no secrets)",
+                "responses": {
+                    "200": json_answer({"type": "array", "items": obj(_TOKEN)}),
+                    **AUTH_ERRORS,
+                },
+            },
+            "post": {
+                "operationId": "createToken",
+                "summary": "Create a token; its secret is in this answer only",
+                "requestBody": body(new_token),
+                "responses": {
+                    "201": {
+                        **json_answer(obj({**_TOKEN, "token": STR}), "Created"),
+                        "links": {
+                            "RevokeToken": {
+                                "operationId": "revokeToken",
+                                "parameters": {"token_id": "$response.body#/id"},
+                            }
+                        },
+                    },
+                    "400": ERRORS["400"],
+                    **AUTH_ERRORS,
+                },
+            },
+        },
+        "/admin/tokens/{token_id}": {
+            "delete": {
+                "operationId": "revokeToken",
+                "summary": "Revoke a token",
+                "parameters": [path_id("token_id")],
+                "responses": {
+                    "200": json_answer(obj({"id": INT, "revoked": BOOL})),
+                    **AUTH_ERRORS,
+                    "404": ERRORS["404"],
+                },
+            }
+        },
+        "/admin/users": {
+            "get": {
+                "operationId": "listUsers",
+                "summary": "Users",
+                "responses": {
+                    "200": json_answer({"type": "array", "items": obj(_USER)}),
+                    **AUTH_ERRORS,
+                },
+            },
+            "post": {
+                "operationId": "createUser",
+                "summary": "Create a user; a generated password is in this answer only",
+                "requestBody": body(new_user),
+                "responses": {
+                    "201": {
+                        **json_answer(created_user, "Created"),
+                        "links": {
+                            "DisableUser": {
+                                "operationId": "disableUser",
+                                "parameters": {"user_id": "$response.body#/id"},
+                            }
+                        },
+                    },
+                    "400": ERRORS["400"],
+                    **AUTH_ERRORS,
+                    "409": json_answer(ref("Error"), "Name taken"),
+                },
+            },
+        },
+        "/admin/users/{user_id}": {
+            "delete": {
+                "operationId": "disableUser",
+                "summary": "Disable a user (their sessions end)",
+                "parameters": [path_id("user_id")],
+                "responses": {
+                    "200": json_answer(obj({"id": INT, "disabled": BOOL})),
+                    **AUTH_ERRORS,
+                    "404": ERRORS["404"],
+                },
+            }
+        },
+        "/ws/stats": {
+            "get": {
+                "operationId": "socketStats",
+                "summary": "WebSocket connection statistics",
+                "responses": {"200": json_answer({"type": "object"}), **AUTH_ERRORS},
+            }
+        },
+    }
