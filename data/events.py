@@ -12,6 +12,8 @@ ALL = "all"
 EVENT_TOPICS: dict[str, str] = {
     "maintenance_alert": "maintenance",
     "ticket_status_change": "maintenance",
+    # A ticket change without a status move (assignee, priority): `changes` says what changed.
+    "ticket_updated": "maintenance",
     "machine_status_update": "machines",
     "production_update": "production",
     "dashboard_refresh": "dashboard",

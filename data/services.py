@@ -10,13 +10,14 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from data import queries
+from data import queries, ticket_service
 from data.db import Database
-from data.errors import Conflict, NotFound
+from data.errors import NotFound
 from data.events import EVENT_TOPICS, Event, NullPublisher, Publisher
-from data.models import EventLog, Machine, ProductionCount, StatusPeriod, Ticket, TicketHistory
+from data.models import EventLog, Machine, ProductionCount, StatusPeriod, Ticket
 from data.records import machine_record, ticket_record
 from data.sqltypes import as_utc, utcnow
+from data.ticket_service import WORKFLOW, PendingEvent
 from data.validation import (
     MAX_ID,
     ProductionReport,
@@ -26,20 +27,10 @@ from data.validation import (
     parse,
 )
 
-# Allowed ticket moves (CONTRACT §2); everything else is refused with a reason.
-WORKFLOW: dict[str, tuple[str, ...]] = {
-    "open": ("in_progress", "on_hold", "cancelled"),
-    "in_progress": ("on_hold", "resolved"),
-    "on_hold": ("in_progress", "resolved", "cancelled"),
-    "resolved": ("closed", "open"),
-    "closed": (),
-    "cancelled": (),
-}
-
 # Any constant works; it names the lock that serialises event-log appends on PostgreSQL.
 _EVENT_LOCK_KEY = 7_340_001
 
-PendingEvent = tuple[str, dict[str, Any]]
+__all__ = ["WORKFLOW", "PendingEvent", "Services"]  # WORKFLOW: re-exported for callers
 
 
 class Services:
@@ -135,7 +126,7 @@ class Services:
         self._publish(events)
         return data
 
-    # -- tickets ----------------------------------------------------------------------------
+    # -- tickets (rows and events: data/ticket_service.py) ------------------------------------
 
     def create_ticket(self, payload: dict[str, Any], actor: str) -> dict[str, Any]:
         """Open a ticket; one against a machine that is down is linked to that down period."""
@@ -143,145 +134,33 @@ class Services:
         now = self.clock()
         with self.db.write() as session:
             machine = _machine(session, form.machine_id)
-            down_period = None
-            if machine.status == "down":
-                down_period = session.scalar(
-                    select(StatusPeriod.id).where(
-                        StatusPeriod.machine_id == machine.id, StatusPeriod.ended_at.is_(None)
-                    )
-                )
-            ticket = Ticket(
-                machine_id=machine.id,
-                title=form.title,
-                description=form.description,
-                priority=form.priority,
-                status="open",
-                assignee=form.assignee or None,
-                reported_by=actor,
-                created_at=now,
-                updated_at=now,
-                down_period_id=down_period,
-            )
-            session.add(ticket)
-            session.flush()
-            session.add(
-                TicketHistory(
-                    ticket_id=ticket.id,
-                    field="status",
-                    from_value=None,
-                    to_value="open",
-                    changed_by=actor,
-                    changed_at=now,
-                )
-            )
-            session.flush()
-            session.refresh(ticket)
-            alert = {
-                "ticket_id": ticket.id,
-                "machine_id": machine.id,
-                "machine_name": machine.name,
-                "priority": ticket.priority,
-                "title": ticket.title,
-                "description": ticket.description,
-            }
-            events = self._append(
-                session,
-                [
-                    ("maintenance_alert", alert),
-                    ("dashboard_refresh", {"refresh_all": False, "reason": "maintenance_alert"}),
-                ],
-                now,
-            )
+            ticket, pending = ticket_service.open_ticket(session, form, machine, actor, now)
+            events = self._append(session, pending, now)
             record = ticket_record(ticket)
         self._publish(events)
         return record
 
     def update_ticket(self, ticket_id: int, payload: dict[str, Any], actor: str) -> dict[str, Any]:
-        """Change status (along the workflow), assignee or priority; each change is history."""
+        """Change status (along the workflow), assignee or priority; each change is history
+        and every change is an event. A request that changes nothing writes nothing, not
+        even `updated_at`: clients compare it to tell whether a ticket changed."""
         form = parse(TicketUpdate, payload)
-        changes = form.model_dump(exclude_unset=True)
-        if "assignee" in changes:
-            changes["assignee"] = changes["assignee"] or None  # "" clears, like None
         now = self.clock()
         with self.db.write() as session:
-            ticket = session.get(Ticket, ticket_id) if 0 < ticket_id <= MAX_ID else None
-            if ticket is None:
-                raise NotFound(f"Ticket {ticket_id} does not exist.")
-            pending: list[PendingEvent] = []
-            new_status = changes.get("status")
-            if new_status is not None and new_status != ticket.status:
-                pending += self._move_ticket(session, ticket, new_status, actor, now)
-            for field in ("assignee", "priority"):
-                if field in changes and changes[field] != getattr(ticket, field):
-                    if field == "priority" and changes[field] is None:
-                        continue
-                    session.add(
-                        TicketHistory(
-                            ticket_id=ticket.id,
-                            field=field,
-                            from_value=getattr(ticket, field),
-                            to_value=changes[field],
-                            changed_by=actor,
-                            changed_at=now,
-                        )
-                    )
-                    setattr(ticket, field, changes[field] or None)
-            ticket.updated_at = now
-            session.flush()
-            session.refresh(ticket)
+            ticket = ticket_service.locked_ticket(session, ticket_id)
+            changes = ticket_service.requested_changes(ticket, form)
+            pending = ticket_service.apply_changes(session, ticket, changes, actor, now)
+            resolved = changes.get("status", {}).get("new") == "resolved"
+            if resolved and ticket.down_period_id is not None:
+                pending += self._end_linked_down_period(session, ticket, now)
+            if pending:
+                reason = pending[0][0]  # ticket_status_change or ticket_updated
+                pending.append(("dashboard_refresh", {"refresh_all": False, "reason": reason}))
             events = self._append(session, pending, now)
+            session.refresh(ticket)  # the new history rows
             record = ticket_record(ticket, with_history=True)
         self._publish(events)
         return record
-
-    def _move_ticket(
-        self, session: Session, ticket: Ticket, new: str, actor: str, now: datetime
-    ) -> list[PendingEvent]:
-        old = ticket.status
-        if new not in WORKFLOW[old]:
-            allowed = ", ".join(WORKFLOW[old]) or "none (final state)"
-            raise Conflict(
-                f"A ticket cannot move from {old} to {new}; allowed from {old}: {allowed}.",
-                {"from": old, "to": new, "allowed": list(WORKFLOW[old])},
-            )
-        ticket.status = new
-        if old == "open" and ticket.first_response_at is None:
-            ticket.first_response_at = now
-        if new == "resolved":
-            ticket.resolved_at = now
-        elif new == "open":
-            ticket.resolved_at = None
-        if new == "closed":
-            ticket.closed_at = now
-        session.add(
-            TicketHistory(
-                ticket_id=ticket.id,
-                field="status",
-                from_value=old,
-                to_value=new,
-                changed_by=actor,
-                changed_at=now,
-            )
-        )
-        pending: list[PendingEvent] = [
-            (
-                "ticket_status_change",
-                {
-                    "ticket_id": ticket.id,
-                    "machine_id": ticket.machine_id,
-                    "old_status": old,
-                    "new_status": new,
-                    "priority": ticket.priority,
-                    "by": actor,
-                },
-            )
-        ]
-        if new == "resolved" and ticket.down_period_id is not None:
-            pending += self._end_linked_down_period(session, ticket, now)
-        pending.append(
-            ("dashboard_refresh", {"refresh_all": False, "reason": "ticket_status_change"})
-        )
-        return pending
 
     def _end_linked_down_period(
         self, session: Session, ticket: Ticket, now: datetime

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -130,10 +131,47 @@ def export_filename(zone: ZoneInfo, now: datetime | None = None) -> str:
 
 
 def neutralise(value: str | None) -> str | None:
-    """Prefix a text cell that a spreadsheet would read as a formula with `'` (OWASP)."""
-    if value and value[0] in FORMULA_TRIGGERS:
+    """Prefix a text cell that a spreadsheet would read as a formula with `'` (OWASP).
+
+    The first character a reader sees decides: after NFKC normalisation (a full-width equals
+    sign, U+FF1D, is `=`) and past invisible characters (a BOM, zero-width spaces, other
+    format and control characters, whitespace), since spreadsheet programs fold or drop those
+    on import. Only the prefix is added; the text itself is kept as stored.
+    """
+    if not value:
+        return value
+    first = value[0]
+    if first in _PLAIN_ASCII:
+        return value  # nearly every cell: one set lookup
+    if first in FORMULA_TRIGGERS:
         return "'" + value
-    return value
+    return "'" + value if _first_visible(value) in FORMULA_TRIGGERS else value
+
+
+# Visible ASCII characters that are no trigger: NFKC leaves them alone and nothing precedes
+# them, so they decide at once.
+_PLAIN_ASCII = frozenset(map(chr, range(0x21, 0x7F))) - FORMULA_TRIGGERS
+# Invisible but neither a format (Cf), control (Cc) nor space character: the combining
+# grapheme joiner, Hangul fillers, variation selectors.
+_INVISIBLE = frozenset("\u034f\u115f\u1160\u3164\uffa0") | frozenset(
+    map(chr, range(0xFE00, 0xFE10))
+)
+_SKIPPED_CATEGORIES = frozenset(("Cf", "Cc", "Zs", "Zl", "Zp"))
+
+
+def _first_visible(value: str) -> str:
+    """The first character of `value` that is shown, after NFKC; "" if there is none.
+
+    Each character is normalised on its own, so no lookahead window can be outrun by a long
+    run of invisible characters; the loop stops at the first visible one."""
+    for raw in value:
+        for char in unicodedata.normalize("NFKC", raw):
+            if char.isspace() or char in _INVISIBLE or 0xE0100 <= ord(char) <= 0xE01EF:
+                continue  # 0xE0100..: the variation selectors supplement
+            if unicodedata.category(char) in _SKIPPED_CATEGORIES:
+                continue
+            return char
+    return ""
 
 
 def _row_formatter(zone: ZoneInfo) -> Callable[[Sequence[Any]], tuple[Any, ...]]:

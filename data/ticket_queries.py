@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import Field, field_validator
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, String, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from data.models import TICKET_PRIORITIES, TICKET_STATUSES, Machine, Ticket
@@ -96,12 +96,16 @@ def _filtered(f: TicketFilter) -> Select[Any]:
     if f.machine_id is not None:
         stmt = stmt.where(Ticket.machine_id == f.machine_id)
     if f.q:
-        like = f"%{f.q.lower()}%"
+        # Plain text, not a pattern: autoescape makes `%`, `_` (and the escape character `/`)
+        # match themselves on SQLite and PostgreSQL alike, so `q=%` no longer matches every
+        # ticket. Shared by the list, the grid, the CSV download and the CLI export.
+        needle = f.q.lower()
         stmt = stmt.where(
             or_(
-                func.lower(Ticket.title).like(like),
-                func.lower(Ticket.description).like(like),
-                func.lower(Machine.name).like(like),
+                *(
+                    func.lower(column, type_=String).contains(needle, autoescape=True)
+                    for column in (Ticket.title, Ticket.description, Machine.name)
+                )
             )
         )
     if f.created_from is not None:

@@ -228,6 +228,42 @@ def test_every_ticket_beyond_the_page_limit(env):
     assert len(parse(env.export(q="bulk 1"))) == 1 + 10 + 100 + 1000
 
 
+# -- search text is text (hardening issue, item 13) -----------------------------------------
+
+LITERAL_TITLES = ["Feed 50% too slow", "Axis_X drifts", "Path C:\\cnc\\prog", "Ratio 3/4 wrong"]
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("%", ["Feed 50% too slow"]),
+        ("_", ["Axis_X drifts"]),
+        ("50%", ["Feed 50% too slow"]),
+        ("s_x", ["Axis_X drifts"]),
+        ("\\", ["Path C:\\cnc\\prog"]),
+        ("/", ["Ratio 3/4 wrong"]),
+        ("%%", []),
+        ("a%s", []),
+    ],
+)
+def test_q_wildcards_match_themselves(env, q, expected):
+    for title in [*LITERAL_TITLES, "Plain spindle noise"]:
+        env.ticket(title=title, description="")
+    listed = env.get("/tickets", q=q).get_json()
+    assert sorted(t["title"] for t in listed["items"]) == sorted(expected)
+    assert listed["total"] == len(expected)
+    assert sorted(r[4] for r in parse(env.export(q=q))) == sorted(expected)
+
+
+def test_cli_export_shares_the_escaped_filter(env):
+    for title in [*LITERAL_TITLES, "Plain spindle noise"]:
+        env.ticket(title=title, description="")
+    done = run_cli(env.url, "--q", "_")
+    assert done.returncode == 0, done.stderr
+    assert [r[4] for r in parse(done.stdout.decode())] == ["Axis_X drifts"]
+    assert done.stdout == env.get("/tickets/export.csv", q="_").get_data()
+
+
 # -- hostile text ---------------------------------------------------------------------------
 
 NASTY = [
@@ -282,6 +318,46 @@ def test_hostile_text_survives_and_is_neutralised(env):
     # RFC 4180: CRLF between records, quoted fields keep their own line breaks.
     assert '"line one\nline two\r\nline three"' in text
     assert '"He said ""stop"", then left"' in text
+
+
+# A spreadsheet folds a full-width sign to its ASCII form and ignores a leading BOM or
+# zero-width space: each of these is still a formula when opened (hardening issue, item 14).
+HIDDEN_TRIGGERS = [
+    "\uff1d1+2",  # full-width =
+    "\uff0b1+2",  # full-width +
+    "\uff20SUM(1)",  # full-width @
+    "\ufeff=1+2",  # byte-order mark
+    "\u200b=1+2",  # zero-width space
+    "\u2060\u00a0\u200b-1",  # word joiner, no-break space, zero-width space
+]
+# Text that only looks unusual: left exactly as stored.
+HARMLESS = ["\u22125 mm", "\u00d6lwechsel", "\u65e5\u672c\u8a9e", "\u200bplain", "'\uff1dquoted"]
+
+
+def test_lookalike_and_hidden_triggers_are_neutralised(env):
+    texts = HIDDEN_TRIGGERS + HARMLESS
+    ids = [env.ticket(title=f"Hidden {i}", description="placeholder") for i in range(len(texts))]
+    # Written straight to the rows: what counts is what the export makes of stored text,
+    # however it got there (an import, SQL, an older version's input rules).
+    with env.db.write() as session:
+        for tid, text in zip(ids, texts, strict=True):
+            values = {"description": text, "title": text, "assignee": text}
+            session.execute(update(Ticket).where(Ticket.id == tid).values(**values))
+    rows = {int(r[0]): dict(zip(HEADER, r, strict=True)) for r in parse(env.export(sort="id"))}
+    for tid, text in zip(ids, texts, strict=True):
+        expected = "'" + text if text in HIDDEN_TRIGGERS else text
+        for column in ("title", "description", "assignee"):
+            assert rows[tid][column] == expected, (column, text)
+
+
+def test_neutralise_keeps_the_ascii_rules():
+    from data.ticket_export import neutralise
+
+    for trigger in TRIGGERS:
+        assert neutralise(trigger + "x") == "'" + trigger + "x"
+    for text in ("plain", "a=b", "'=quoted", "5 mm", "", None):
+        assert neutralise(text) == text
+    assert neutralise("\u200b" * 5000 + "=1") == "'" + "\u200b" * 5000 + "=1"
 
 
 def test_empty_result_is_the_header_alone(env):

@@ -196,7 +196,9 @@ def test_assignee_and_priority_changes_are_history(services, publisher, machine_
     assert result["assignee"] == "carl" and result["priority"] == "critical"
     fields = [(h["field"], h["from"], h["to"]) for h in result["history"][1:]]
     assert fields == [("assignee", None, "carl"), ("priority", "high", "critical")]
-    assert len(publisher.events) == published  # no status change, no event
+    # No status move, still an event (it used to be none: open screens never updated).
+    kinds = [e.type for e in publisher.events[published:]]
+    assert kinds == ["ticket_updated", "maintenance_alert", "dashboard_refresh"]
 
 
 def test_update_unknown_ticket(services):
@@ -297,3 +299,36 @@ def test_same_status_again_continues_the_period(services, db, clock, machine_id)
     with db.read() as session:
         periods = session.scalars(select(StatusPeriod)).all()
     assert [(p.status, p.reason, p.ended_at) for p in periods] == [("down", "hydraulic leak", None)]
+
+
+def test_concurrent_escalations_alert_once(db, machine_id):
+    """Eight operators raise the same ticket to critical at once: one change, one history row,
+    one alert. PostgreSQL reads under READ COMMITTED, so without the row lock every writer saw
+    "high" and wrote its own change (SQLite's BEGIN IMMEDIATE serialises them anyway)."""
+    import threading
+
+    services = Services(db)
+    ticket = new_ticket(services, machine_id)
+    barrier = threading.Barrier(8)
+    errors: list[BaseException] = []
+
+    def escalate(n: int) -> None:
+        try:
+            barrier.wait()
+            services.update_ticket(ticket["id"], {"priority": "critical"}, f"op-{n}")
+        except BaseException as exc:  # collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=escalate, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with db.read() as session:
+        types = session.scalars(select(EventLog.type).order_by(EventLog.seq)).all()
+        rows = session.scalars(select(TicketHistory).where(TicketHistory.field == "priority"))
+        changes = [(h.from_value, h.to_value) for h in rows]
+    assert changes == [("high", "critical")]
+    assert types.count("maintenance_alert") == 2  # the new ticket's and the escalation's
+    assert types.count("ticket_updated") == 1

@@ -13,10 +13,12 @@ from data import queries
 from data.errors import ValidationFailed
 from data.event_queries import events_after, latest_seq, oldest_seq
 from data.events import ALL, TOPICS
+from data.health import unreadable_tables
 from data.sqltypes import UTC_MAX, UTC_MIN, as_utc, utcnow
 
 MAX_WINDOW = timedelta(days=400)
 MAX_EVENTS = 1000
+MAX_SINCE = 2**62
 
 
 def parse_window(args: Any) -> tuple[datetime, datetime]:
@@ -26,7 +28,9 @@ def parse_window(args: Any) -> tuple[datetime, datetime]:
     for key in ("from", "to"):
         raw = args.get(key)
         values[key] = None
-        if raw:
+        # Absent means the default; present but empty is a bad time (the OpenAPI document
+        # says date-time, and a generated client never sends an empty one).
+        if raw is not None:
             try:
                 value = as_utc(datetime.fromisoformat(raw.replace("Z", "+00:00")))
                 if not UTC_MIN <= value <= UTC_MAX:
@@ -47,7 +51,8 @@ def parse_window(args: Any) -> tuple[datetime, datetime]:
 
 def _int_arg(name: str, default: int, lo: int, hi: int) -> int:
     raw = request.args.get(name)
-    if raw in (None, ""):
+    # Absent: the default. Empty is not a number (the document says integer): a 400.
+    if raw is None:
         return default
     try:
         value = int(raw)
@@ -74,10 +79,19 @@ def parse_topics(raw: str | None) -> list[str]:
 def register(bp: Blueprint) -> None:
     @bp.get("/health")
     def health() -> Any:
+        """Liveness (`SELECT 1`, as cheap as it gets) or, with `deep=1`, readiness: every
+        table's newest row is read too, since a database with damaged pages still answers
+        `SELECT 1`. A failing part is named, with 503."""
+        raw_deep = (request.args.get("deep") or "0").strip().lower()
+        if raw_deep not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+            raise ValidationFailed("'deep' must be 1 or 0.", {"deep": "use 1 or 0"})
         app_ctx = ctx()
-        body = {"status": "ok", "database": "ok", "broker": "n/a"}
+        body: dict[str, Any] = {"status": "ok", "database": "ok", "broker": "n/a"}
         try:
             app_ctx.db.ping()
+            failed = unreadable_tables(app_ctx.db) if raw_deep in ("1", "true", "yes", "on") else []
+            if failed:
+                body.update(status="error", database="failed", failed=failed)
         except Exception as exc:  # any driver error means the database is not usable
             body.update(status="error", database=f"error: {type(exc).__name__}")
         broker = app_ctx.extras.get("broker_health")
@@ -97,7 +111,7 @@ def register(bp: Blueprint) -> None:
     @bp.get("/events")
     @require("viewer", allow_display=True)
     def events() -> Any:
-        since = _int_arg("since", 0, 0, 2**62)
+        since = _int_arg("since", 0, 0, MAX_SINCE)
         limit = _int_arg("limit", 500, 1, MAX_EVENTS)
         topics = parse_topics(request.args.get("topics"))
         with ctx().db.read() as session:
