@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import socket
 import threading
-import time
 
 import pytest
 import requests
@@ -15,6 +14,7 @@ from sqlalchemy import delete
 from data.models import EventLog
 from data.services import Services
 from tests.live_server import LiveServer, recv_json, recv_until, serve_plant
+from tests.waiting import wait_until
 
 
 @pytest.fixture(scope="module")
@@ -200,7 +200,8 @@ def test_resume_without_loss_or_duplicate_under_concurrent_publishing(server):
 
     worker = threading.Thread(target=publish)
     worker.start()
-    time.sleep(0.3)  # let part of the burst land before resuming
+    # Resume in the middle of the burst: once part of it has landed, before all of it has.
+    wait_until(lambda: latest(server) >= resume_from + 20, timeout=30, interval=0.02)
     resumed = server.connect(f"since={resume_from}")
     welcome = recv_json(resumed)
     assert welcome["type"] == "welcome"
@@ -283,13 +284,14 @@ def test_slow_reader_closed_with_4008_while_others_get_everything(server):
     description = "x" * 9500
     for i in range(count):
         ticket(server, title=f"burst {i}", description=description)
-    deadline = time.monotonic() + 60
-    while (
-        time.monotonic() < deadline
-        and sum(f["type"] == "maintenance_alert" for f in received) < count
-    ):
-        time.sleep(0.1)
-    stop.set()
+    try:
+        wait_until(
+            lambda: sum(f["type"] == "maintenance_alert" for f in received) >= count,
+            timeout=60,
+            interval=0.1,
+        )
+    finally:
+        stop.set()
     reader.join(5)
     alerts = [f for f in received if f["type"] == "maintenance_alert"]
     assert len(alerts) == count

@@ -18,6 +18,7 @@ from data.seed import seed_plant
 from data.services import Services
 from data.simulator import Simulator
 from tests.test_seed import assert_periods_tile
+from tests.waiting import wait_until
 
 
 def test_steps_change_the_plant_through_services(
@@ -130,17 +131,19 @@ def test_start_and_stop_promptly(
     sim = Simulator(services, db, interval_s=0.02, rng_seed=2)
     sim.start()
     sim.start()  # a second start is a no-op
-    deadline = time.monotonic() + 5
-    while not publisher.events and time.monotonic() < deadline:
-        clock.advance(seconds=3)
-        time.sleep(0.02)
-    assert publisher.events, "the thread should have changed something"
+
+    def changed_something() -> bool:
+        clock.advance(seconds=3)  # simulated time moves on while the thread runs
+        return bool(publisher.events)
+
+    wait_until(changed_something, timeout=5, interval=0.02, message="the thread changed nothing")
     t0 = time.monotonic()
     sim.stop()
     assert time.monotonic() - t0 < 1.0
     assert not sim.running
     assert not [t for t in threading.enumerate() if t.name == "milldash-simulator"]
     count = len(publisher.events)
+    # The idle time is the subject: five step intervals pass without a step once stopped.
     time.sleep(0.1)
     assert len(publisher.events) == count
 
@@ -160,9 +163,9 @@ def test_a_failing_step_is_logged_and_the_thread_goes_on(
     sim.step = flaky  # type: ignore[method-assign]
     with caplog.at_level(logging.ERROR, logger="data.simulator"):
         sim.start()
-        deadline = time.monotonic() + 5
-        while len(calls) < 3 and time.monotonic() < deadline:
-            time.sleep(0.01)
-        sim.stop()
+        try:
+            wait_until(lambda: len(calls) >= 3, timeout=5, interval=0.01)
+        finally:
+            sim.stop()
     assert len(calls) >= 3
     assert "simulator step failed" in caplog.text

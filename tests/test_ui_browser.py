@@ -2,16 +2,35 @@
 
 from __future__ import annotations
 
-import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+import requests
+from playwright.sync_api import expect
 
+from components.theme import STATUS_COLORS
 from data.services import Services
+from data.users import create_user
 from tests.browser import PageWatch, browser  # noqa: F401 - fixture
 from tests.live_server import LiveServer, serve_plant
+from tests.waiting import wait_for_dash_idle, wait_until
 
-PAGES = ["/", "/machines", "/maintenance", "/production", "/machines?id=1"]
+# Each page and the heading it shows.
+PAGES = {
+    "/": "Plant overview",
+    "/machines": "Machines",
+    "/maintenance": "Maintenance",
+    "/production": "Production",
+    "/machines?id=1": "Machines",
+}
+
+
+def rgb(hex_colour: str) -> str:
+    """'#e03131' as the browser's computed style spells it: 'rgb(224, 49, 49)'."""
+    r, g, b = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgb({r}, {g}, {b})"
 
 
 @pytest.fixture(scope="module")
@@ -26,15 +45,50 @@ def watch(browser):  # noqa: F811
     w.close()
 
 
-def open_page(watch: PageWatch, server: LiveServer, path: str, role: str | None = "operator"):
-    sep = "&" if "?" in path else "?"
-    url = f"{server.url}{path}" + (f"{sep}token={server.tokens[role]}" if role else "")
-    watch.page.goto(url)
-    watch.page.wait_for_selector('#connection-status[data-state="connected"]', timeout=15000)
-    return watch.page
+Cookies = list[dict[str, Any]]
 
 
-def grid_ids(page) -> list[int]:
+@pytest.fixture(scope="module")
+def sign_in(server: LiveServer) -> Callable[[str], Cookies]:
+    """The session cookies of a person with `role` ("<role>-test"), signed in once per module
+    through the login form's POST; each test's browser context gets a copy."""
+    signed_in: dict[str, Cookies] = {}
+
+    def cookies(role: str) -> Cookies:
+        if role not in signed_in:
+            name = f"{role}-test"
+            password = create_user(server.db, name, role)
+            with requests.Session() as http:
+                response = http.post(
+                    f"{server.url}/login",
+                    data={"name": name, "password": password, "next": "/"},
+                    allow_redirects=False,
+                    timeout=30,
+                )
+                assert response.status_code == 303, response.text
+                signed_in[role] = [
+                    {"name": c.name, "value": c.value, "url": server.url} for c in http.cookies
+                ]
+            assert signed_in[role], "signing in set no cookie"
+        return signed_in[role]
+
+    return cookies
+
+
+@pytest.fixture
+def visit(server: LiveServer, watch: PageWatch, sign_in: Callable[[str], Cookies]) -> Any:
+    """visit(path, role="operator"): the page at `path`, signed in, its socket connected."""
+
+    def open_page(path: str, role: str = "operator") -> Any:
+        watch.context.add_cookies(sign_in(role))
+        watch.page.goto(f"{server.url}{path}")
+        watch.page.wait_for_selector('#connection-status[data-state="connected"]', timeout=15000)
+        return watch.page
+
+    return open_page
+
+
+def grid_ids(page: Any) -> list[int]:
     return page.evaluate(
         """async () => {
             const api = await window.dash_ag_grid.getApiAsync('tickets-grid');
@@ -51,57 +105,71 @@ def create(server: LiveServer, title: str, priority: str = "high") -> dict:
     return response.json()
 
 
-@pytest.mark.parametrize("path", PAGES)
-def test_every_page_loads_connected_without_console_errors(server, watch, path):
-    page = open_page(watch, server, path)
-    page.wait_for_timeout(1500)
+@pytest.mark.parametrize(("path", "heading"), PAGES.items())
+def test_every_page_loads_connected_without_console_errors(watch, visit, path, heading):
+    page = visit(path)
+    # Every callback of the first render has run: errors from any of them are in by now.
+    wait_for_dash_idle(page)
+    expect(page.locator("#page h1.page-title")).to_have_text(heading)
+    if "id=" in path:
+        expect(page.locator("#machine-detail-title")).not_to_be_empty()
     assert page.locator("#connection-status").get_attribute("data-state") == "connected"
     assert watch.errors == []
 
 
-def test_token_is_dropped_from_the_url(server, watch):
-    page = open_page(watch, server, "/maintenance")
-    assert "token=" not in page.url
-    assert page.url.endswith("/maintenance")
+def test_token_is_dropped_from_the_url(server, visit):
+    page = visit(f"/machines?token={server.tokens['operator']}&id=2")
+    assert "token" not in page.url
+    assert page.url == f"{server.url}/machines?id=2"  # the other arguments stay
 
 
-def test_ticket_from_api_appears_in_grid_and_alerts(server, watch):
-    page = open_page(watch, server, "/maintenance")
+def test_ticket_from_api_appears_in_grid_and_alerts(server, watch, visit):
+    page = visit("/maintenance")
     page.wait_for_selector("#tickets-count:has-text('match')", timeout=10000)
     ticket = create(server, "Spindle vibration on live test")
-    page.wait_for_selector(f'#alerts [data-ticket-id="{ticket["id"]}"]', timeout=5000)
-    deadline = time.monotonic() + 5
-    while ticket["id"] not in grid_ids(page):
-        assert time.monotonic() < deadline, "ticket never reached the grid"
-        page.wait_for_timeout(100)
+    alert = page.locator(f'#alerts [data-ticket-id="{ticket["id"]}"]')
+    expect(alert).to_contain_text("Spindle vibration on live test", timeout=5000)
+    wait_until(lambda: ticket["id"] in grid_ids(page), timeout=5, interval=0.1)
     assert watch.errors == []
 
 
-def test_burst_of_100_tickets_all_appear(server, watch):
-    page = open_page(watch, server, "/maintenance")
+def test_burst_of_100_tickets_all_appear(server, visit):
+    page = visit("/maintenance")
     page.wait_for_selector("#tickets-count:has-text('match')", timeout=10000)
     created = [create(server, f"Burst ticket {i}", "medium")["id"] for i in range(100)]
-    deadline = time.monotonic() + 15
-    while not set(created) <= set(grid_ids(page)):
-        assert time.monotonic() < deadline, "not every burst ticket reached the grid"
-        page.wait_for_timeout(200)
+    wait_until(
+        lambda: set(created) <= set(grid_ids(page)),
+        timeout=15,
+        interval=0.2,
+        message=lambda: f"missing from the grid: {sorted(set(created) - set(grid_ids(page)))}",
+    )
     # The feed keeps the latest 50 alerts: the newest burst tickets are all there.
     for ticket_id in created[-50:]:
         page.wait_for_selector(f'#alerts [data-ticket-id="{ticket_id}"]', timeout=5000)
 
 
-def test_machine_status_change_recolours_tile(server, watch):
-    page = open_page(watch, server, "/machines")
-    tile = page.locator('[data-machine-id="2"]')
-    tile.wait_for(timeout=10000)
-    server.post("/machines/2/status", {"status": "down", "reason": "belt snapped"})
-    page.wait_for_selector('[data-machine-id="2"][data-status="down"]', timeout=3000)
-    server.post("/machines/2/status", {"status": "running"})
-    page.wait_for_selector('[data-machine-id="2"][data-status="running"]', timeout=3000)
+def test_machine_status_change_recolours_tile(server, visit):
+    page = visit("/machines")
+    tile = page.locator('.machine-tile[data-machine-id="2"]')
+    expect(tile).to_be_visible(timeout=10000)
+    other = page.locator('.machine-tile[data-machine-id="1"]')
+    other_status = other.get_attribute("data-status")
+    for status, body in [
+        ("down", {"status": "down", "reason": "belt snapped"}),
+        ("running", {"status": "running"}),
+    ]:
+        response = server.post("/machines/2/status", body)
+        assert response.status_code == 200, response.text
+        expect(tile).to_have_attribute("data-status", status, timeout=3000)
+        expect(tile.locator(".tile-status")).to_have_text(status)
+        # The stack-light colour itself: the tile's left edge in the status's colour.
+        expect(tile).to_have_css("border-left-color", rgb(STATUS_COLORS[status]))
+    # Only that tile changed.
+    expect(other).to_have_attribute("data-status", other_status or "")
 
 
-def test_create_ticket_through_the_form(server, watch):
-    page = open_page(watch, server, "/maintenance")
+def test_create_ticket_through_the_form(server, visit):
+    page = visit("/maintenance")
     page.select_option("#new-machine", "3")
     page.fill("#new-title", "Chuck jaw cracked")
     page.fill("#new-description", "Visible crack, machine stopped by operator")
@@ -117,8 +185,8 @@ def test_create_ticket_through_the_form(server, watch):
     page.wait_for_selector(".critical-toast", timeout=5000)
 
 
-def test_bad_form_shows_errors_and_writes_nothing(server, watch):
-    page = open_page(watch, server, "/maintenance")
+def test_bad_form_shows_errors_and_writes_nothing(server, visit):
+    page = visit("/maintenance")
     before = server.get("/tickets?limit=1").json()["total"]
     page.fill("#new-title", "x")
     page.click("#new-submit")
@@ -129,8 +197,8 @@ def test_bad_form_shows_errors_and_writes_nothing(server, watch):
     assert server.get("/tickets?limit=1").json()["total"] == before
 
 
-def test_viewer_cannot_write_through_the_form(server, watch):
-    page = open_page(watch, server, "/maintenance", role="viewer")
+def test_viewer_cannot_write_through_the_form(server, visit):
+    page = visit("/maintenance", role="viewer")
     before = server.get("/tickets?limit=1").json()["total"]
     page.select_option("#new-machine", "1")
     page.fill("#new-title", "Should not be written")
@@ -139,29 +207,37 @@ def test_viewer_cannot_write_through_the_form(server, watch):
     assert server.get("/tickets?limit=1").json()["total"] == before
 
 
-def test_disconnect_then_reconnect_and_catch_up(server, watch):
-    page = open_page(watch, server, "/maintenance")
+def test_disconnect_then_reconnect_and_catch_up(server, visit):
+    page = visit("/maintenance")
     page.wait_for_selector("#tickets-count:has-text('match')", timeout=10000)
+    page.evaluate("() => { window.__pageMarker = 'same-page'; }")
+    status = page.locator("#connection-status")
     server.stop()
-    page.wait_for_selector('#connection-status[data-state="disconnected"]', timeout=10000)
+    expect(status).to_have_attribute("data-state", "disconnected", timeout=10000)
+    expect(page.locator("#connection-label")).to_have_text("disconnected")
     # While the server is away, another process records a ticket in the shared database.
     missed = Services(server.db).create_ticket(
         {"machine_id": 2, "title": "Raised while the server was down", "priority": "high"},
         "night-shift",
     )
+    assert missed["id"] not in grid_ids(page)
     server.start()
-    page.wait_for_selector('#connection-status[data-state="connected"]', timeout=30000)
-    page.wait_for_selector(f'#alerts [data-ticket-id="{missed["id"]}"]', timeout=10000)
+    expect(status).to_have_attribute("data-state", "connected", timeout=30000)
+    # Caught up: the missed ticket reaches the alert feed and the grid, on the same page.
+    alert = page.locator(f'#alerts [data-ticket-id="{missed["id"]}"]')
+    expect(alert).to_contain_text("Raised while the server was down", timeout=10000)
+    wait_until(lambda: missed["id"] in grid_ids(page), timeout=10, interval=0.2)
+    assert page.evaluate("() => window.__pageMarker") == "same-page", "the page reloaded"
 
 
-def test_export_button_downloads_the_current_filter(server, watch):
+def test_export_button_downloads_the_current_filter(server, visit):
     import csv
     import io
 
     for i in range(3):
         create(server, f"Exportable gearbox {i}", "low")
     create(server, "Unrelated spindle", "low")
-    page = open_page(watch, server, "/maintenance")
+    page = visit("/maintenance")
     page.fill("#filter-q", "gearbox")
     page.press("#filter-q", "Enter")
     page.wait_for_function(
@@ -178,18 +254,21 @@ def test_export_button_downloads_the_current_filter(server, watch):
     assert {r["title"] for r in rows} == {f"Exportable gearbox {i}" for i in range(3)}
 
 
-def test_clicking_a_utilization_bar_opens_that_machine(server, watch):
-    page = open_page(watch, server, "/")
+def test_clicking_a_utilization_bar_opens_that_machine(visit):
+    page = visit("/")
     page.wait_for_selector("#utilization-graph .bars .point path", state="attached")
     # A fresh plant has ~0 % bars (nothing to hit with the mouse): send plotly's click event.
-    page.evaluate(
+    # The last bar, so that the machine opened is not simply the first one.
+    clicked = page.evaluate(
         """() => {
             const gd = document.querySelector('#utilization-graph .js-plotly-plot');
             const trace = gd.data[0];
-            gd.emit('plotly_click', {points: [{curveNumber: 0, pointNumber: 0,
-                customdata: trace.customdata[0], x: trace.x[0], y: trace.y[0]}]});
+            const i = trace.y.length - 1;
+            gd.emit('plotly_click', {points: [{curveNumber: 0, pointNumber: i,
+                customdata: trace.customdata[i], x: trace.x[i], y: trace.y[i]}]});
+            return {id: trace.customdata[i][0], name: trace.y[i]};
         }"""
     )
-    page.wait_for_url("**/machines?id=*", timeout=5000)
-    page.wait_for_selector("#machine-detail-title:not(:empty)", timeout=10000)
+    page.wait_for_url(f"**/machines?id={clicked['id']}", timeout=5000)
+    expect(page.locator("#machine-detail-title")).to_contain_text(clicked["name"], timeout=10000)
     assert page.locator("#connection-status").get_attribute("data-state") == "connected"

@@ -21,6 +21,7 @@ from data.models import Machine, StatusPeriod
 from tests.browser import PageWatch, browser  # noqa: F401 - fixture
 from tests.factories import add_machines
 from tests.live_server import ROOT, LiveServer, recv_until
+from tests.waiting import wait_for_dash_idle, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -173,7 +174,9 @@ def test_fills_the_screen_without_scrollbars_and_matches_the_api(server, browser
     watch = PageWatch(browser, width, height)
     try:
         page = open_wall(watch, server)
-        page.wait_for_timeout(1500)
+        # Measure the final layout: every callback has run and the web fonts are in.
+        wait_for_dash_idle(page)
+        page.wait_for_function("() => document.fonts.status === 'loaded'")
         dims = no_scrollbars(page)
         assert dims["sw"] <= dims["w"] and dims["sh"] <= dims["h"], dims
         assert not page.locator("#header-wrap").is_visible()
@@ -300,6 +303,9 @@ def post_production(server: LiveServer, worker: int) -> int:
     return sent
 
 
+HISTORY_PAST = "() => window.dash_stores[0].getState().history.past.length"
+
+
 def heap_used(cdp: Any) -> int:
     cdp.send("HeapProfiler.collectGarbage")
     cdp.send("HeapProfiler.collectGarbage")
@@ -309,17 +315,24 @@ def heap_used(cdp: Any) -> int:
 def test_heap_stays_bounded_after_2000_events(server, watch):
     page = open_wall(watch, server)
     cdp = page.context.new_cdp_session(page)
-    page.wait_for_timeout(2000)
+    wait_for_dash_idle(page)  # the baseline is the settled page, not one mid-render
     before = heap_used(cdp)
     good = page.evaluate(READ_WALL)["kpis"]["output.good"][0]
     with ThreadPoolExecutor(EVENT_WORKERS) as pool:
         assert sum(pool.map(lambda k: post_production(server, k), range(EVENT_WORKERS))) == 2000
     shown = f'#wall [data-kpi="output.good"][data-value="{good + 2000}"]'
     page.wait_for_selector(shown, timeout=15000)
-    page.wait_for_timeout(2000)
+    wait_for_dash_idle(page)
+    # Dash's undo history would keep every socket frame; assets/dash_history.js trims it (once
+    # a second): it must come down to a short tail, not stay at ~2,000 entries.
+    wait_until(
+        lambda: page.evaluate(HISTORY_PAST) <= 100,
+        timeout=5,
+        interval=0.2,
+        message=lambda: f"history.past still holds {page.evaluate(HISTORY_PAST)} entries",
+    )
+    past = page.evaluate(HISTORY_PAST)
     after = heap_used(cdp)
-    # Dash's undo history would keep every socket frame; assets/dash_history.js trims it.
-    past = page.evaluate("() => window.dash_stores[0].getState().history.past.length")
     assert past <= 100
     change = (after - before) / before
     report = {"heap_before": before, "heap_after": after, "change": round(change, 4), "past": past}
