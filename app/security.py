@@ -114,7 +114,9 @@ def _is_prop(item: Any, ident: Any = None, prop: str | None = None) -> bool:
         return False
     if not isinstance(item.get("id"), str | dict):
         return False
-    return prop is None or (item["property"] == prop and _matches(ident, item["id"]))
+    # A duplicate output's property carries `@<hash>` (allow_duplicate=True).
+    named = item["property"].split("@", 1)[0]
+    return prop is None or (named == prop and _matches(ident, item["id"]))
 
 
 def _is_props(item: Any, ident: Any = None, prop: str | None = None) -> bool:

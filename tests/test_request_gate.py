@@ -275,6 +275,21 @@ def test_grid_callback_still_answers_good_requests(env):
     assert answer.get_json()["response"]["tickets-grid"]["getRowsResponse"]["rowCount"] == 0
 
 
+def test_a_duplicate_output_callback_passes_the_gate(env):
+    """`allow_duplicate=True` outputs carry `@<hash>` in the key and in `outputs`' property."""
+    env.sign_in("viewer")
+    key = next(k for k in env.app.callback_map if k.startswith("url.href@"))
+    body = {
+        "output": key,
+        "outputs": {"id": "url", "property": key.partition(".")[2]},
+        "inputs": [{"id": "utilization-graph", "property": "clickData", "value": None}],
+        "changedPropIds": ["utilization-graph.clickData"],
+        "state": [{"id": "url", "property": "href", "value": "http://localhost/"}],
+    }
+    answer = env.client.post("/_dash-update-component", json=body)
+    assert answer.status_code in (200, 204), answer.get_data(as_text=True)[:300]
+
+
 def test_api_405_carries_allow(env, caplog):
     caplog.set_level(logging.WARNING)
     answer = env.client.post("/api/v1/health", json={})
