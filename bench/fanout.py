@@ -6,7 +6,7 @@
     python -m bench.fanout --quick                # smoke run: N = 50 for 3 s
 
 For each N and each server -- Mill Dash (`python -m app --no-demo` on a temp SQLite file,
-started by tests.live_server.LiveServer) and the reference (bench/reference_broadcaster.py) --
+started by devtools.live_server.LiveServer) and the reference (bench/reference_broadcaster.py) --
 one client process opens N sockets (`?subscribe=maintenance`) in a single asyncio loop, driving
 the `websockets` Sans-I/O client protocol, and waits for every welcome frame. Then the same
 process POSTs `/api/v1/tickets` (operator token) on a fixed schedule, so one clock serves both
@@ -363,13 +363,13 @@ def worker_main() -> int:
 
 
 class OursServer:
-    """`python -m app --no-demo` via tests.live_server.LiveServer on a temp SQLite file."""
+    """`python -m app --no-demo` via devtools.live_server.LiveServer on a temp SQLite file."""
 
     name = "mill-dash"
 
     def __init__(self, workdir: Path, n: int) -> None:
-        from tests.factories import add_machines
-        from tests.live_server import LiveServer
+        from devtools.factories import add_machines
+        from devtools.live_server import LiveServer
 
         # Every bench client shares one token and one address: lift the per-user and
         # per-address socket caps (defaults 20 and 200) just above N.
@@ -402,7 +402,7 @@ class ReferenceServer:
     def __init__(self, workdir: Path, n: int) -> None:
         import requests
 
-        from tests.live_server import free_port
+        from devtools.live_server import free_port
 
         ws_port, self.port = free_port(), free_port()
         self.machine_ids = [1, 2, 3, 4]

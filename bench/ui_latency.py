@@ -15,9 +15,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tests.browser import ARGS, CHROMIUM
-from tests.factories import add_machines
-from tests.live_server import LiveServer
+from devtools.browser import ARGS, CHROMIUM
+from devtools.factories import add_machines
+from devtools.live_server import LiveServer
 
 MEASURE_JS = """
 async ([token, title]) => {

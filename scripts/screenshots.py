@@ -9,8 +9,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tests.browser import ARGS, CHROMIUM
-from tests.live_server import ROOT, LiveServer
+from devtools.browser import ARGS, CHROMIUM
+from devtools.live_server import ROOT, LiveServer
 
 PAGES = {
     "dashboard": "/",

@@ -16,7 +16,7 @@ from urllib.parse import quote
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.browser import ARGS, CHROMIUM  # noqa: E402
+from devtools.browser import ARGS, CHROMIUM  # noqa: E402
 
 VIEWS = {"plant": "", "area": "area={area}", "queue": "rotate=3600"}
 

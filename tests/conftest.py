@@ -16,6 +16,7 @@ from data.events import RecordingPublisher
 from data.services import Services
 
 PG_URL = os.environ.get("MILLDASH_TEST_POSTGRES_URL")
+_TREE_BEFORE = pytest.StashKey[set[str] | None]()
 IN_CI = os.environ.get("CI") == "true"
 
 
@@ -81,3 +82,42 @@ def publisher() -> RecordingPublisher:
 @pytest.fixture
 def services(db: Database, publisher: RecordingPublisher, clock: FakeClock) -> Services:
     return Services(db, publisher, clock)
+
+
+def _git_status() -> set[str] | None:
+    """The working tree's changed and untracked paths (None outside a git checkout)."""
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    try:
+        done = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=all"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return set(done.stdout.splitlines()) if done.returncode == 0 else None
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    session.config.stash[_TREE_BEFORE] = _git_status()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The suite leaves the tree as it found it: tests write to temporary folders only."""
+    before = session.config.stash.get(_TREE_BEFORE, None)
+    after = _git_status()
+    if before is None or after is None or session.config.option.collectonly:
+        return
+    dirtied = sorted(after - before)
+    if dirtied:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line("FAILED the test run changed tracked or new files:", red=True)
+            for line in dirtied:
+                reporter.write_line(f"  {line}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

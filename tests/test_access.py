@@ -13,7 +13,7 @@ from app.factory import create_app
 from data.access import create_token, revoke_token
 from data.models import ApiToken, EventLog, Ticket, User
 from data.users import create_user
-from tests.factories import add_machines
+from devtools.factories import add_machines
 
 IDENTITIES = ("anonymous", "revoked", "display", "viewer", "operator", "admin")
 RANK = {"viewer": 1, "operator": 2, "admin": 3}

@@ -12,7 +12,7 @@ from app.factory import create_app
 from data.access import create_token, revoke_token
 from data.events import RecordingPublisher
 from data.models import ApiToken, EventLog, ProductionCount, Ticket
-from tests.factories import add_machines
+from devtools.factories import add_machines
 
 ROLES = ("viewer", "operator", "admin", "display")
 

@@ -32,7 +32,7 @@ from data.access import verify_token
 from data.db import Database
 from data.models import ApiToken, Machine, User
 from data.users import authenticate
-from tests.live_server import free_port
+from devtools.live_server import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC_FILES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]

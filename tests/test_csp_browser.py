@@ -9,8 +9,8 @@ import pytest
 import requests
 
 from data.users import create_user
-from tests.browser import PageWatch, browser  # noqa: F401 - fixture
-from tests.live_server import serve_plant
+from devtools.browser import PageWatch, browser  # noqa: F401 - fixture
+from devtools.live_server import serve_plant
 
 pytestmark = pytest.mark.browser
 

@@ -25,8 +25,8 @@ from data.events import RecordingPublisher
 from data.models import Machine, Ticket
 from data.services import Services
 from data.ticket_export import HEADER
+from devtools.factories import add_machines
 from tests.conftest import FakeClock
-from tests.factories import add_machines
 
 ROOT = Path(__file__).resolve().parent.parent
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r")

@@ -21,7 +21,7 @@ from data.events import RecordingPublisher
 from data.health import unreadable_tables
 from data.models import Base
 from data.services import Services
-from tests.factories import add_machines
+from devtools.factories import add_machines
 
 
 class Server:

@@ -20,7 +20,7 @@ from data.events import RecordingPublisher
 from data.models import MACHINE_STATUSES, TICKET_PRIORITIES, TICKET_STATUSES
 from data.roles import ROLES
 from data.ticket_queries import SORTABLE
-from tests.factories import add_machines
+from devtools.factories import add_machines
 
 PREFIX = "/api/v1"
 # Answers every method on every unknown path with a JSON 404 (or a 405): not an operation.

@@ -41,7 +41,7 @@ from data.events import EVENT_TOPICS, RecordingPublisher
 from data.models import MACHINE_STATUSES, TICKET_PRIORITIES, TICKET_STATUSES
 from data.services import Services
 from data.ticket_queries import SORTABLE, TicketFilter, parse_ticket_filter, search_tickets
-from tests.factories import add_machines
+from devtools.factories import add_machines
 
 # Function-scoped fixtures (the database) are shared by all examples on purpose: every example
 # compares the database before and after its own call.

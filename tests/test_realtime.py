@@ -13,7 +13,7 @@ from sqlalchemy import delete
 
 from data.models import EventLog
 from data.services import Services
-from tests.live_server import LiveServer, recv_json, recv_until, serve_plant
+from devtools.live_server import LiveServer, recv_json, recv_until, serve_plant
 from tests.waiting import wait_until
 
 

@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from app.redaction import RedactingFilter, RedactingStream, redact
-from tests.live_server import LiveServer
+from devtools.live_server import LiveServer
 
 SECRET = "SECRETVALUE42"
 

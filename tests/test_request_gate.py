@@ -17,8 +17,8 @@ from app.factory import create_app
 from app.hosts import host_allowed, hostname
 from app.security import parse_output_key
 from data.access import create_token
-from tests.factories import add_machines
-from tests.live_server import LiveServer
+from devtools.factories import add_machines
+from devtools.live_server import LiveServer
 
 DEEP = "[" * 100_000 + "]" * 100_000
 GRID = "..tickets-grid.getRowsResponse...tickets-count.children.."

@@ -34,7 +34,7 @@ from app.config import Config
 from app.factory import create_app
 from data.access import create_token, verify_token
 from data.events import RecordingPublisher
-from tests.factories import add_machines
+from devtools.factories import add_machines
 
 # Fixed so that a failure reproduces; raise MAX_EXAMPLES locally for a deeper search.
 SEED = 20260101

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from data.errors import Conflict, NotFound, ValidationFailed
 from data.models import EventLog, Machine, StatusPeriod, Ticket, TicketHistory
 from data.services import WORKFLOW, Services
-from tests.factories import add_machines
+from devtools.factories import add_machines
 
 
 def count(db, model) -> int:

@@ -10,7 +10,7 @@ import requests
 import websocket
 
 from data.users import create_user
-from tests.live_server import recv_json, serve_plant
+from devtools.live_server import recv_json, serve_plant
 from tests.waiting import wait_until
 
 

@@ -18,9 +18,9 @@ from app.config import Config
 from app.factory import create_app
 from data.access import create_token
 from data.events import EVENT_TOPICS, RecordingPublisher
-from tests.browser import PageWatch, browser  # noqa: F401 - fixture
-from tests.factories import add_machines
-from tests.live_server import LiveServer, serve_plant
+from devtools.browser import PageWatch, browser  # noqa: F401 - fixture
+from devtools.factories import add_machines
+from devtools.live_server import LiveServer, serve_plant
 
 ALERT_FIELDS = {"ticket_id", "machine_id", "machine_name", "priority", "title", "description"}
 

@@ -13,8 +13,8 @@ from playwright.sync_api import expect
 from components.theme import STATUS_COLORS
 from data.services import Services
 from data.users import create_user
-from tests.browser import PageWatch, browser  # noqa: F401 - fixture
-from tests.live_server import LiveServer, serve_plant
+from devtools.browser import PageWatch, browser  # noqa: F401 - fixture
+from devtools.live_server import LiveServer, serve_plant
 from tests.waiting import wait_for_dash_idle, wait_until
 
 # Each page and the heading it shows.

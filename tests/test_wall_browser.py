@@ -7,6 +7,7 @@ in). The test that stops and restarts the server runs last.
 from __future__ import annotations
 
 import json
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -18,14 +19,15 @@ import requests
 
 from components import wall as ui
 from data.models import Machine, StatusPeriod
-from tests.browser import PageWatch, browser  # noqa: F401 - fixture
-from tests.factories import add_machines
-from tests.live_server import ROOT, LiveServer, recv_until
+from devtools.browser import PageWatch, browser  # noqa: F401 - fixture
+from devtools.factories import add_machines
+from devtools.live_server import LiveServer, recv_until
 from tests.waiting import wait_for_dash_idle, wait_until
 
 pytestmark = pytest.mark.browser
 
-SHOTS = ROOT / "docs" / "screenshots"
+# Tests never write tracked files: only `python -m scripts.screenshots` writes docs/screenshots.
+SHOTS = Path(tempfile.mkdtemp(prefix="milldash-wall-shots-"))
 SIZES = [(1920, 1080), (3840, 2160)]
 READ_WALL = """() => {
     const view = document.querySelector('#wall-body .wall-view');

@@ -116,7 +116,7 @@ def recv_until(ws: websocket.WebSocket, predicate: Any, timeout: float = 10.0) -
 
 def serve_plant(workdir: Path, machines: int, **env: str) -> Iterator[LiveServer]:
     """A started server with `machines` idle machines, stopped afterwards (for fixtures)."""
-    from tests.factories import add_machines
+    from devtools.factories import add_machines
 
     live = LiveServer(workdir, **env)
     add_machines(live.db, machines)
