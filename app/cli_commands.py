@@ -18,8 +18,8 @@ def seed(config: Config, machines: int, days: int) -> int:
     """Fill the database with `machines` machines and `days` days of history."""
     from tqdm import tqdm
 
-    from data.db import Database
-    from data.seed import seed_plant
+    from data.demo.seed import seed_plant
+    from data.store.db import Database
 
     db = Database(config.database_url)
     try:
@@ -44,8 +44,8 @@ def create_token(config: Config, role: str, name: str) -> int:
 
     from data.access import create_token as make_token
     from data.access import hash_token
-    from data.db import Database
-    from data.models import ApiToken
+    from data.store.db import Database
+    from data.store.models import ApiToken
 
     db = Database(config.database_url)
     try:
@@ -64,7 +64,7 @@ def create_token(config: Config, role: str, name: str) -> int:
 
 def create_user(config: Config, role: str, name: str, from_stdin: bool) -> int:
     """Create a user; print the generated password, or take one line of stdin as it."""
-    from data.db import Database
+    from data.store.db import Database
     from data.users import create_user as make_user
 
     # Read before touching the database: a too-short password then fails with nothing written.
@@ -84,7 +84,7 @@ def create_user(config: Config, role: str, name: str, from_stdin: bool) -> int:
 def revoke_token(config: Config, token_id: int) -> int:
     """Revoke a token by id; exit 2 when there is no such token."""
     from data.access import revoke_token as revoke
-    from data.db import Database
+    from data.store.db import Database
 
     db = Database(config.database_url)
     try:
@@ -107,10 +107,10 @@ def export_tickets(config: Config, args: argparse.Namespace) -> int:
     from sqlalchemy.exc import DatabaseError, SQLAlchemyError
     from tqdm import tqdm
 
-    from data.db import Database
     from data.errors import ValidationFailed
-    from data.ticket_export import csv_chunks, parse_export_args
-    from data.ticket_queries import count_matching
+    from data.read.ticket_export import csv_chunks, parse_export_args
+    from data.read.ticket_queries import count_matching
+    from data.store.db import Database
 
     names = ("status", "priority", "machine_id", "q", "created_from", "created_to", "sort", "tz")
     query = {n: getattr(args, n) for n in names if getattr(args, n) is not None}

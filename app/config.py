@@ -30,6 +30,10 @@ class Config:
     secure_cookies: bool = False
     # How many reverse proxies in front may be believed about X-Forwarded-For/-Proto.
     trusted_proxies: int = 0
+    # Growing delays after failed sign-ins (docs/security.md); off only to benchmark Argon2.
+    login_throttle: bool = True
+    # Password checks (Argon2) running at once; 0: one per two cores.
+    password_checks: int = 0
     secret_key: str = ""
     demo: bool = True
     anonymous_view: bool | None = None  # None: on exactly when the demo runs
@@ -64,6 +68,8 @@ class Config:
             allowed_hosts=[h.strip().lower() for h in hosts.split(",") if h.strip()],
             secure_cookies=_env_bool("MILLDASH_SECURE_COOKIES", False),
             trusted_proxies=int(env.get("MILLDASH_TRUSTED_PROXIES", "0")),
+            login_throttle=_env_bool("MILLDASH_LOGIN_THROTTLE", True),
+            password_checks=int(env.get("MILLDASH_PASSWORD_CHECKS", "0")),
             secret_key=env.get("MILLDASH_SECRET_KEY", ""),
             demo=_env_bool("MILLDASH_DEMO", True),
             ws_ping_interval_s=float(env.get("MILLDASH_WS_PING_INTERVAL", "25")),

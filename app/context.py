@@ -8,8 +8,8 @@ from typing import Any
 from flask import current_app
 
 from app.config import Config
-from data.db import Database
-from data.services import Services
+from data.store.db import Database
+from data.write.services import Services
 
 
 @dataclass

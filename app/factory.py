@@ -21,9 +21,9 @@ from app.ui_session import register_ui_session
 from callbacks import Deps, register_callbacks
 from components.layout import shell
 from components.registry import PAGES, Page
-from data.db import Database
 from data.events import Publisher
-from data.services import Services
+from data.store.db import Database
+from data.write.services import Services
 
 ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger(__name__)

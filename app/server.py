@@ -42,8 +42,8 @@ def _handler_class() -> type:
 
 def prepare_demo(app_ctx: Any) -> Any:
     """Seed an empty database with the demo plant and start the simulator; returns it."""
-    from data.seed import is_empty, seed_plant
-    from data.simulator import Simulator
+    from data.demo.seed import is_empty, seed_plant
+    from data.demo.simulator import Simulator
 
     if is_empty(app_ctx.db):
         log.info("empty database: seeding the demo plant (24 machines, 30 days)")

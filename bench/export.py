@@ -147,8 +147,8 @@ def build_database(url: str, rows: int, machines: int = 24, chunk: int = 10_000)
     from sqlalchemy import insert
     from tqdm import tqdm
 
-    from data.db import Database
-    from data.models import Machine
+    from data.store.db import Database
+    from data.store.models import Machine
 
     db = Database(url)
     db.migrate()
@@ -192,8 +192,8 @@ def export_streaming(url: str, out: Path, progress: bool) -> int:
     """What GET /api/v1/tickets/export.csv does, writing the chunks to a file."""
     from tqdm import tqdm
 
-    from data.db import Database
-    from data.ticket_export import ExportRequest, csv_chunks
+    from data.read.ticket_export import ExportRequest, csv_chunks
+    from data.store.db import Database
 
     db = Database(url)
     rows = 0
@@ -213,9 +213,9 @@ def export_pandas(url: str, out: Path, plain: bool) -> int:
     """The obvious way: the same joined query into a DataFrame, then DataFrame.to_csv."""
     import pandas as pd
 
-    from data.db import Database
-    from data.ticket_export import HEADER, export_statement
-    from data.ticket_queries import TicketFilter
+    from data.read.ticket_export import HEADER, export_statement
+    from data.read.ticket_queries import TicketFilter
+    from data.store.db import Database
 
     db = Database(url)
     with db.engine.connect() as conn:
@@ -251,14 +251,14 @@ def child(mode: str, url: str, out: Path, trace: bool) -> dict[str, Any]:
 
     run: Callable[[], int]
     if mode == "streaming":
-        import data.ticket_export  # imports are not the export's cost
+        import data.read.ticket_export  # imports are not the export's cost
 
         def run() -> int:
             return export_streaming(url, out, progress=not trace)
     else:
         import pandas  # noqa: F401
 
-        import data.ticket_export  # noqa: F401
+        import data.read.ticket_export  # noqa: F401
 
         def run() -> int:
             return export_pandas(url, out, plain=mode == "pandas-plain")

@@ -1,5 +1,5 @@
-"""How fast is the dashboard overview? `data.queries.overview` against the one raw SQL statement
-it is built on (`overview_raw_sql`), on a seeded plant.
+"""How fast is the dashboard overview? `data.read.queries.overview` against the one raw SQL
+statement it is built on (`overview_raw_sql`), on a seeded plant.
 
     python -m bench.queries                      # 50 machines x 365 days in a temp SQLite file
     python -m bench.queries --database-url postgresql+psycopg://user:pw@host/bench_q
@@ -34,12 +34,12 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 
-from data.db import Database
-from data.kpis import ratio
-from data.models import Machine, ProductionCount, StatusPeriod, Ticket
-from data.queries import overview, overview_raw_sql
-from data.seed import is_empty, seed_plant
-from data.sqltypes import utcnow
+from data.demo.seed import is_empty, seed_plant
+from data.read.kpis import ratio
+from data.read.queries import overview, overview_raw_sql
+from data.store.db import Database
+from data.store.models import Machine, ProductionCount, StatusPeriod, Ticket
+from data.store.sqltypes import utcnow
 
 WARMUP = 2
 TARGET_MS = 100.0

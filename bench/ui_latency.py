@@ -80,7 +80,7 @@ def main() -> int:
             with sync_playwright() as pw:
                 browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
                 page = browser.new_page(viewport={"width": 1440, "height": 900})
-                page.goto(f"{server.url}/maintenance?token={server.tokens['operator']}")
+                server.sign_in(page, "operator", "/maintenance")
                 page.wait_for_selector('#connection-status[data-state="connected"]')
                 page.wait_for_selector("#tickets-count:has-text('match')")
                 page.evaluate(PROBE_JS)

@@ -12,9 +12,9 @@ from callbacks.windows import window
 from components.figures import timeline_figure, utilization_figure
 from components.kpi import kpi_row
 from components.pages import dashboard_page
-from data import queries
-from data.db import Database
-from data.plant_queries import status_timeline
+from data.read import queries
+from data.read.plant_queries import status_timeline
+from data.store.db import Database
 
 
 def dashboard_content(db: Database, range_value: str | None) -> tuple[Any, Any, Any]:

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 from components.registry import PAGES, Page
 from data.access import Principal
-from data.db import Database
 from data.roles import WRITE_ROLES
-from data.services import Services
+from data.store.db import Database
+from data.write.services import Services
 
 
 @dataclass

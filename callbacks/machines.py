@@ -12,10 +12,10 @@ from callbacks.deps import Deps
 from callbacks.windows import window
 from components.figures import empty_figure, output_figure, timeline_figure
 from components.machines import detail_kpis, machines_page, status_board, ticket_list
-from data import queries
-from data.db import Database
-from data.plant_queries import areas, machine_detail, machine_list, status_timeline
-from data.sqltypes import utcnow
+from data.read import queries
+from data.read.plant_queries import areas, machine_detail, machine_list, status_timeline
+from data.store.db import Database
+from data.store.sqltypes import utcnow
 
 
 def board(db: Database, area: str | None) -> Any:

@@ -12,12 +12,12 @@ from dash import ALL, ClientsideFunction, Dash, Input, Output, Patch, State, ctx
 from callbacks.deps import Deps
 from components.maintenance import alert_feed, alert_item, maintenance_page, ticket_detail
 from data.errors import NotFound, ServiceError, ValidationFailed
-from data.event_queries import events_after, latest_events, latest_seq
-from data.plant_queries import machine_list
-from data.records import ticket_record
-from data.services import WORKFLOW
-from data.sqltypes import utcnow
-from data.ticket_queries import SORTABLE, get_ticket, parse_ticket_filter, search_tickets
+from data.read.event_queries import events_after, latest_events, latest_seq
+from data.read.plant_queries import machine_list
+from data.read.records import ticket_record
+from data.read.ticket_queries import SORTABLE, get_ticket, parse_ticket_filter, search_tickets
+from data.store.sqltypes import utcnow
+from data.write.services import WORKFLOW
 
 FEED_SIZE = 50
 FORM_FIELDS = ("machine", "title", "description", "priority", "assignee")

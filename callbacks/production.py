@@ -13,9 +13,9 @@ from callbacks.windows import window
 from components.figures import output_figure, scrap_figure
 from components.kpi import kpi_card, pct
 from components.pages import production_page
-from data import queries
-from data.db import Database
-from data.plant_queries import areas
+from data.read import queries
+from data.read.plant_queries import areas
+from data.store.db import Database
 
 SHIFTS = (("Early 06–14", 6, 14), ("Late 14–22", 14, 22), ("Night 22–06", 22, 6))
 

@@ -18,9 +18,9 @@ from dash import ClientsideFunction, Dash, Input, Output, State
 
 from callbacks.deps import Deps
 from components import wall as ui
-from data import kpis, queries
-from data import wall_queries as wq
-from data.sqltypes import as_utc, utcnow
+from data.read import kpis, queries
+from data.read import wall_queries as wq
+from data.store.sqltypes import as_utc, utcnow
 
 MIN_ROTATE_S = 5
 MAX_ROTATE_S = 3600

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from components.pages import RANGE_HOURS
-from data.sqltypes import utcnow
+from data.store.sqltypes import utcnow
 
 
 def window(range_value: str | None, now: datetime | None = None) -> tuple[datetime, datetime]:

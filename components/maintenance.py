@@ -9,7 +9,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from components.theme import PRIORITY_COLORS
-from data.models import TICKET_PRIORITIES, TICKET_STATUSES
+from data.store.models import TICKET_PRIORITIES, TICKET_STATUSES
 
 COLUMNS = [
     {"field": "id", "headerName": "#", "width": 80},

@@ -9,15 +9,19 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from data.db import Database
 from data.errors import ValidationFailed
-from data.models import ROLES, ApiToken, UiSession, User
-from data.sqltypes import utcnow
+from data.store.db import Database
+from data.store.models import ROLES, ApiToken, UiSession, User
+from data.store.sqltypes import utcnow
 from data.validation import MAX_ID
 
 TOKEN_PREFIX = "mdt_"
 # last_used_at is a write; refreshing it at most this often keeps reads read-only.
 LAST_USED_GRANULARITY = timedelta(minutes=1)
+# A person's session lasts a working day from sign-in, checked here on every request and by
+# every open socket; a wall (display token) runs unattended for months and keeps a year.
+PERSON_SESSION_LIFETIME = timedelta(hours=12)
+DISPLAY_SESSION_LIFETIME = timedelta(days=365)
 
 
 @dataclass(frozen=True)
@@ -86,7 +90,7 @@ def revoke_token(db: Database, token_id: int) -> bool:
 
 def list_tokens(db: Database) -> list[dict[str, object]]:
     """Every token without its secret: id, name, role, prefix, times."""
-    from data.records import iso
+    from data.read.records import iso
 
     with db.read() as session:
         tokens = session.scalars(select(ApiToken).order_by(ApiToken.id)).all()
@@ -127,12 +131,22 @@ def end_session(db: Database, session_id: str) -> None:
             row.revoked_at = utcnow()
 
 
-def still_valid(db: Database, principal: Principal) -> bool:
-    """False once the principal's session ended, its token was revoked or its user disabled."""
+def session_lifetime(principal: Principal) -> timedelta:
+    """How long a UI session of `principal` lasts: a person's a working day, a wall's a year."""
+    return PERSON_SESSION_LIFETIME if principal.user_id is not None else DISPLAY_SESSION_LIFETIME
+
+
+def still_valid(db: Database, principal: Principal, now: datetime | None = None) -> bool:
+    """False once the principal's session ended or expired, its token was revoked or its user
+    disabled."""
+    now = now or utcnow()
     with db.read() as session:
         if principal.session_id is not None:
             row = session.get(UiSession, principal.session_id)
             if row is None or row.revoked_at is not None:
+                return False
+            # Server-side, so a copied cookie and a socket opened with it expire too.
+            if row.user_id is not None and now - row.created_at >= PERSON_SESSION_LIFETIME:
                 return False
         if principal.token_id is not None:
             token = session.get(ApiToken, principal.token_id)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from data.db import Database
-from data.models import Machine
+from data.store.db import Database
+from data.store.models import Machine
 
 
 def add_machines(db: Database, count: int = 2, area: str = "Milling") -> list[int]:

@@ -16,7 +16,7 @@ import requests
 import websocket
 
 from data.access import create_token
-from data.db import Database
+from data.store.db import Database
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -51,6 +51,7 @@ class LiveServer:
             r: create_token(db, r, f"{r}-test") for r in ("viewer", "operator", "admin", "display")
         }
         self.db = db
+        self._people: list[str] = []
 
     def start(self, timeout: float = 30.0) -> LiveServer:
         args = [sys.executable, "-m", "app"] + ([] if self.demo else ["--no-demo"])
@@ -77,6 +78,20 @@ class LiveServer:
                 self.proc.kill()
                 self.proc.wait(5)
         self.proc = None
+
+    def sign_in(self, page: Any, role: str = "operator", path: str = "/") -> None:
+        """Sign a Playwright page in as a new person with `role` through the login form, then
+        open `path` (only `/wall` takes a token in its URL)."""
+        from data.users import create_user
+
+        name = f"{role}-{len(self._people)}"
+        self._people.append(name)
+        password = create_user(self.db, name, role)
+        page.goto(f"{self.url}/login?next={path}")
+        page.fill("input[name=name]", name)
+        page.fill("input[name=password]", password)
+        with page.expect_navigation():
+            page.press("input[name=password]", "Enter")
 
     def headers(self, role: str = "operator") -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[role]}"}

@@ -33,7 +33,7 @@ def main() -> int:
                 browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
                 context = browser.new_context(viewport={"width": 1440, "height": 900})
                 page = context.new_page()
-                page.goto(f"{server.url}/?token={server.tokens['operator']}")
+                server.sign_in(page, "operator", "/")
                 for name, path in PAGES.items():
                     page.goto(server.url + path)
                     page.wait_for_selector('#connection-status[data-state="connected"]')

@@ -11,9 +11,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import create_engine, text
 
-from data.db import Database
 from data.events import RecordingPublisher
-from data.services import Services
+from data.store.db import Database
+from data.write.services import Services
 
 PG_URL = os.environ.get("MILLDASH_TEST_POSTGRES_URL")
 _TREE_BEFORE = pytest.StashKey[set[str] | None]()

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from app.config import Config
 from app.factory import create_app
 from data.access import create_token, revoke_token
-from data.models import ApiToken, EventLog, Ticket, User
+from data.store.models import ApiToken, EventLog, Ticket, User
 from data.users import create_user
 from devtools.factories import add_machines
 
@@ -110,7 +110,7 @@ def test_writing_callbacks_check_the_role(env):
     from callbacks import Deps
     from callbacks.maintenance import create_ticket
     from data.access import Principal
-    from data.services import Services
+    from data.write.services import Services
 
     services = Services(env.db)
     values = ("1", "Valid title", "", "high", None)
@@ -157,7 +157,7 @@ def test_login_logout_and_session_cookie_flags(env):
     created = env.client.post("/api/v1/tickets",
                               json={"machine_id": 1, "title": "From a session", "priority": "low"})
     assert created.status_code == 201 and created.get_json()["reported_by"] == "kim"
-    env.client.get("/logout")
+    env.client.post("/logout")
     assert env.client.get("/machines").status_code == 303
 
 

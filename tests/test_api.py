@@ -11,7 +11,7 @@ from app.config import Config
 from app.factory import create_app
 from data.access import create_token, revoke_token
 from data.events import RecordingPublisher
-from data.models import ApiToken, EventLog, ProductionCount, Ticket
+from data.store.models import ApiToken, EventLog, ProductionCount, Ticket
 from devtools.factories import add_machines
 
 ROLES = ("viewer", "operator", "admin", "display")

@@ -29,8 +29,8 @@ from app.cli import build_parser
 from app.config import Config
 from app.factory import make_backend
 from data.access import verify_token
-from data.db import Database
-from data.models import ApiToken, Machine, User
+from data.store.db import Database
+from data.store.models import ApiToken, Machine, User
 from data.users import authenticate
 from devtools.live_server import free_port
 

@@ -20,11 +20,11 @@ from sqlalchemy import insert, update
 from app.config import Config
 from app.factory import create_app
 from data.access import create_token
-from data.db import Database
 from data.events import RecordingPublisher
-from data.models import Machine, Ticket
-from data.services import Services
-from data.ticket_export import HEADER
+from data.read.ticket_export import HEADER
+from data.store.db import Database
+from data.store.models import Machine, Ticket
+from data.write.services import Services
 from devtools.factories import add_machines
 from tests.conftest import FakeClock
 
@@ -351,7 +351,7 @@ def test_lookalike_and_hidden_triggers_are_neutralised(env):
 
 
 def test_neutralise_keeps_the_ascii_rules():
-    from data.ticket_export import neutralise
+    from data.read.ticket_export import neutralise
 
     for trigger in TRIGGERS:
         assert neutralise(trigger + "x") == "'" + trigger + "x"

@@ -16,11 +16,11 @@ from sqlalchemy import text
 from app.config import Config
 from app.factory import create_app
 from data.access import create_token
-from data.db import Database
 from data.events import RecordingPublisher
-from data.health import unreadable_tables
-from data.models import Base
-from data.services import Services
+from data.store.db import Database
+from data.store.health import unreadable_tables
+from data.store.models import Base
+from data.write.services import Services
 from devtools.factories import add_machines
 
 

@@ -17,9 +17,9 @@ from app.factory import create_app
 from app.realtime.protocol import VALID_TOPICS
 from data.access import create_token
 from data.events import RecordingPublisher
-from data.models import MACHINE_STATUSES, TICKET_PRIORITIES, TICKET_STATUSES
+from data.read.ticket_queries import SORTABLE
 from data.roles import ROLES
-from data.ticket_queries import SORTABLE
+from data.store.models import MACHINE_STATUSES, TICKET_PRIORITIES, TICKET_STATUSES
 from devtools.factories import add_machines
 
 PREFIX = "/api/v1"

@@ -35,12 +35,12 @@ from app.realtime.protocol import (
     parse_frame,
 )
 from data.access import create_token
-from data.db import Database
 from data.errors import ServiceError, ValidationFailed
 from data.events import EVENT_TOPICS, RecordingPublisher
-from data.models import MACHINE_STATUSES, TICKET_PRIORITIES, TICKET_STATUSES
-from data.services import Services
-from data.ticket_queries import SORTABLE, TicketFilter, parse_ticket_filter, search_tickets
+from data.read.ticket_queries import SORTABLE, TicketFilter, parse_ticket_filter, search_tickets
+from data.store.db import Database
+from data.store.models import MACHINE_STATUSES, TICKET_PRIORITIES, TICKET_STATUSES
+from data.write.services import Services
 from devtools.factories import add_machines
 
 # Function-scoped fixtures (the database) are shared by all examples on purpose: every example

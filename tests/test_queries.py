@@ -21,10 +21,10 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from data import queries
-from data.db import Database
 from data.errors import ValidationFailed
-from data.models import Machine, ProductionCount, StatusPeriod, Ticket
+from data.read import queries
+from data.store.db import Database
+from data.store.models import Machine, ProductionCount, StatusPeriod, Ticket
 
 H = 3600.0
 ELAPSED = 8 * H

@@ -11,8 +11,8 @@ import requests
 import websocket
 from sqlalchemy import delete
 
-from data.models import EventLog
-from data.services import Services
+from data.store.models import EventLog
+from data.write.services import Services
 from devtools.live_server import LiveServer, recv_json, recv_until, serve_plant
 from tests.waiting import wait_until
 

@@ -136,7 +136,7 @@ def test_foreign_host_is_refused_before_anything_runs(env, caplog):
     with env.db.read() as session:
         from sqlalchemy import func, select
 
-        from data.models import Ticket
+        from data.store.models import Ticket
 
         assert session.scalar(select(func.count()).select_from(Ticket)) == 0
 

@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from data.db import Database
-from data.models import EventLog, Machine, ProductionCount, StatusPeriod, Ticket
-from data.plant_catalog import KINDS
-from data.seed import is_empty, seed_plant
+from data.demo.plant_catalog import KINDS
+from data.demo.seed import is_empty, seed_plant
+from data.store.db import Database
+from data.store.models import EventLog, Machine, ProductionCount, StatusPeriod, Ticket
 
 HOUR = timedelta(hours=1)
 

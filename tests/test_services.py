@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import func, select
 
 from data.errors import Conflict, NotFound, ValidationFailed
-from data.models import EventLog, Machine, StatusPeriod, Ticket, TicketHistory
-from data.services import WORKFLOW, Services
+from data.store.models import EventLog, Machine, StatusPeriod, Ticket, TicketHistory
+from data.write.services import WORKFLOW, Services
 from devtools.factories import add_machines
 
 

@@ -11,12 +11,12 @@ from collections import Counter
 import pytest
 from sqlalchemy import func, select
 
-from data.db import Database
+from data.demo.seed import seed_plant
+from data.demo.simulator import Simulator
 from data.events import RecordingPublisher
-from data.models import EventLog, Machine, ProductionCount, StatusPeriod, Ticket
-from data.seed import seed_plant
-from data.services import Services
-from data.simulator import Simulator
+from data.store.db import Database
+from data.store.models import EventLog, Machine, ProductionCount, StatusPeriod, Ticket
+from data.write.services import Services
 from tests.test_seed import assert_periods_tile
 from tests.waiting import wait_until
 
@@ -161,7 +161,7 @@ def test_a_failing_step_is_logged_and_the_thread_goes_on(
         return []
 
     sim.step = flaky  # type: ignore[method-assign]
-    with caplog.at_level(logging.ERROR, logger="data.simulator"):
+    with caplog.at_level(logging.ERROR, logger="data.demo.simulator"):
         sim.start()
         try:
             wait_until(lambda: len(calls) >= 3, timeout=5, interval=0.01)

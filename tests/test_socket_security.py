@@ -102,7 +102,7 @@ def test_revoked_token_closes_its_socket(server):
     from sqlalchemy import func, select
 
     from data.access import create_token, revoke_token
-    from data.models import ApiToken
+    from data.store.models import ApiToken
 
     token = create_token(server.db, "viewer", "short-lived")
     ws = websocket.create_connection(f"{server.ws_url}?token={token}", timeout=10)

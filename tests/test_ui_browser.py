@@ -11,8 +11,8 @@ import requests
 from playwright.sync_api import expect
 
 from components.theme import STATUS_COLORS
-from data.services import Services
 from data.users import create_user
+from data.write.services import Services
 from devtools.browser import PageWatch, browser  # noqa: F401 - fixture
 from devtools.live_server import LiveServer, serve_plant
 from tests.waiting import wait_for_dash_idle, wait_until

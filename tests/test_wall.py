@@ -23,10 +23,10 @@ from callbacks.wall import (
     wall_views,
 )
 from components import wall as ui
-from data import queries
 from data.access import Principal
-from data.models import Machine
-from data.services import Services
+from data.read import queries
+from data.store.models import Machine
+from data.write.services import Services
 
 AREAS = ["Assembly", "Machining"]
 

@@ -18,7 +18,7 @@ import pytest
 import requests
 
 from components import wall as ui
-from data.models import Machine, StatusPeriod
+from data.store.models import Machine, StatusPeriod
 from devtools.browser import PageWatch, browser  # noqa: F401 - fixture
 from devtools.factories import add_machines
 from devtools.live_server import LiveServer, recv_until

@@ -8,6 +8,7 @@ from flask import Blueprint, jsonify
 
 from app.api.auth import json_body, require
 from app.context import ctx
+from app.cpu_pool import hash_off_loop
 from data.access import create_token, list_tokens, revoke_token
 from data.errors import NotFound, ValidationFailed
 from data.users import create_user, disable_user, list_users
@@ -54,9 +55,13 @@ def register(bp: Blueprint) -> None:
         if password is not None and not isinstance(password, str):
             raise ValidationFailed("'password' must be text.", {"password": "not text"})
         name = _text(body, "name")
-        password = create_user(ctx().db, name, _text(body, "role"), password)
+        generated = password is None
+        # Argon2 runs in the password pool, off the event loop (app/cpu_pool.py).
+        password = create_user(ctx().db, name, _text(body, "role"), password, hash_off_loop)
         user = next(u for u in list_users(ctx().db) if u["name"] == name.strip())
-        return jsonify({**user, "password": password}), 201
+        # A generated password is shown this once (nobody could learn it otherwise); a given
+        # one is never echoed: answers end up in logs, proxies and terminal scrollback.
+        return jsonify({**user, "password": password} if generated else user), 201
 
     @bp.delete("/admin/users/<int:user_id>")
     @require("admin")

@@ -9,12 +9,12 @@ from flask import Blueprint, jsonify, request
 
 from app.api.auth import require
 from app.context import ctx
-from data import queries
 from data.errors import ValidationFailed
-from data.event_queries import events_after, latest_seq, oldest_seq
 from data.events import ALL, TOPICS
-from data.health import unreadable_tables
-from data.sqltypes import UTC_MAX, UTC_MIN, as_utc, utcnow
+from data.read import queries
+from data.read.event_queries import events_after, latest_seq, oldest_seq
+from data.store.health import unreadable_tables
+from data.store.sqltypes import UTC_MAX, UTC_MIN, as_utc, utcnow
 
 MAX_WINDOW = timedelta(days=400)
 MAX_EVENTS = 1000

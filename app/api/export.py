@@ -10,8 +10,8 @@ from flask import Blueprint, Response, request, stream_with_context
 
 from app.api.auth import require
 from app.context import ctx
-from data.ticket_export import csv_chunks, export_filename, parse_export_args
-from data.ticket_queries import TicketFilter
+from data.read.ticket_export import csv_chunks, export_filename, parse_export_args
+from data.read.ticket_queries import TicketFilter
 from data.validation import reject_blank_args
 
 

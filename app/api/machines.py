@@ -9,8 +9,8 @@ from flask import Blueprint, jsonify
 
 from app.api.auth import check_role, json_body, require
 from app.context import ctx
-from data.plant_queries import machine_list
-from data.sqltypes import utcnow
+from data.read.plant_queries import machine_list
+from data.store.sqltypes import utcnow
 
 
 def register(bp: Blueprint) -> None:

@@ -9,8 +9,8 @@ from flask import Blueprint, jsonify, request
 from app.api.auth import check_role, json_body, require
 from app.context import ctx
 from data.errors import NotFound
-from data.records import ticket_record
-from data.ticket_queries import TicketFilter, get_ticket, parse_ticket_filter, search_tickets
+from data.read.records import ticket_record
+from data.read.ticket_queries import TicketFilter, get_ticket, parse_ticket_filter, search_tickets
 from data.validation import reject_blank_args
 
 

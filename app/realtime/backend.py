@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Protocol
 
-from data.db import Database
-from data.event_queries import events_after
 from data.events import Event
+from data.read.event_queries import events_after
+from data.store.db import Database
 
 Listener = Callable[[list[Event]], None]
 

@@ -20,8 +20,8 @@ from app.realtime.connection import CLOSED, ENDED, OVERFLOW, POLICY, Connection,
 from app.realtime.handshake import client_address, register_handshake
 from app.realtime.protocol import FrameError, parse_frame, parse_topics
 from data.access import still_valid
-from data.records import iso
-from data.sqltypes import utcnow
+from data.read.records import iso
+from data.store.sqltypes import utcnow
 
 log = logging.getLogger(__name__)
 WS_PATHS = ("/api/v1/ws", "/api/v1/ws/admin")

@@ -15,11 +15,11 @@ from sqlalchemy import and_, delete, func, select, update
 
 from app.realtime.backend import Backend
 from app.realtime.connection import Connection, text_frame
-from data.db import Database
-from data.event_queries import latest_seq, oldest_seq
 from data.events import TOPICS, Event
-from data.models import EventLog
-from data.sqltypes import utcnow
+from data.read.event_queries import latest_seq, oldest_seq
+from data.store.db import Database
+from data.store.models import EventLog
+from data.store.sqltypes import utcnow
 
 log = logging.getLogger(__name__)
 REPLAY_PAGE = 1000

@@ -13,9 +13,9 @@ from typing import Any
 from pydantic import BaseModel
 
 from app.realtime.protocol import VALID_TOPICS
-from data.models import MACHINE_STATUSES, TICKET_PRIORITIES, TICKET_STATUSES
-from data.ticket_export import _FALSE, _TRUE
-from data.ticket_queries import SORTABLE, TicketFilter
+from data.read.ticket_export import _FALSE, _TRUE
+from data.read.ticket_queries import SORTABLE, TicketFilter
+from data.store.models import MACHINE_STATUSES, TICKET_PRIORITIES, TICKET_STATUSES
 from data.validation import (
     MAX_ID,
     ProductionReport,

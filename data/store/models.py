@@ -9,7 +9,7 @@ from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from data.roles import ROLES as ROLES  # re-exported until callers import data.roles
-from data.sqltypes import UTCDateTime, utcnow
+from data.store.sqltypes import UTCDateTime, utcnow
 
 MACHINE_STATUSES = ("running", "idle", "setup", "down", "maintenance", "offline")
 TICKET_PRIORITIES = ("low", "medium", "high", "critical")

@@ -10,14 +10,13 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from data import queries, ticket_service
-from data.db import Database
 from data.errors import NotFound
 from data.events import EVENT_TOPICS, Event, NullPublisher, Publisher
-from data.models import EventLog, Machine, ProductionCount, StatusPeriod, Ticket
-from data.records import machine_record, ticket_record
-from data.sqltypes import as_utc, utcnow
-from data.ticket_service import WORKFLOW, PendingEvent
+from data.read import queries
+from data.read.records import machine_record, ticket_record
+from data.store.db import Database
+from data.store.models import EventLog, Machine, ProductionCount, StatusPeriod, Ticket
+from data.store.sqltypes import as_utc, utcnow
 from data.validation import (
     MAX_ID,
     ProductionReport,
@@ -26,6 +25,8 @@ from data.validation import (
     TicketUpdate,
     parse,
 )
+from data.write import tickets as ticket_service
+from data.write.tickets import WORKFLOW, PendingEvent
 
 # Any constant works; it names the lock that serialises event-log appends on PostgreSQL.
 _EVENT_LOCK_KEY = 7_340_001
@@ -126,7 +127,7 @@ class Services:
         self._publish(events)
         return data
 
-    # -- tickets (rows and events: data/ticket_service.py) ------------------------------------
+    # -- tickets (rows and events: data/write/tickets.py) ------------------------------------
 
     def create_ticket(self, payload: dict[str, Any], actor: str) -> dict[str, Any]:
         """Open a ticket; one against a machine that is down is linked to that down period."""

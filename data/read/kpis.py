@@ -1,5 +1,5 @@
 """KPI arithmetic on already-aggregated rows: OEE ratios, sums by area, reliability, the
-overview document, hourly output. These are pure (`data.queries` runs the SQL and calls them),
+overview document, hourly output. These are pure (`data.read.queries` runs the SQL and calls them),
 except `overview_raw_sql`, the one hand-written statement the benchmark uses as a lower bound.
 
 Definitions (a window is half-open [lo, hi) in UTC; every machine's elapsed time is hi - lo):
@@ -29,9 +29,9 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
 
 from data.errors import ValidationFailed
-from data.models import MACHINE_STATUSES, TICKET_PRIORITIES
-from data.records import iso
-from data.sqltypes import UTCDateTime, as_utc
+from data.read.records import iso
+from data.store.models import MACHINE_STATUSES, TICKET_PRIORITIES
+from data.store.sqltypes import UTCDateTime, as_utc
 
 RATIOS = ("availability", "performance", "quality", "oee")
 SUMS = ("running_s", "planned_s", "ideal_s", "good", "scrap")
@@ -231,7 +231,7 @@ _OVERLAP = {
     "postgresql": "GREATEST(EXTRACT(EPOCH FROM LEAST(COALESCE(ended_at, :hi), :hi)"
     " - GREATEST(started_at, :lo))::float8, 0.0)",
 }
-# See data.queries: without it SQLite walks (machine_id, started_at) over the whole history.
+# See data.read.queries: without it SQLite walks (machine_id, started_at) over the whole history.
 _SQLITE_HINT = "INDEXED BY ix_status_periods_ended"
 _RAW_OVERVIEW = """
 WITH p AS (

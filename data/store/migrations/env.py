@@ -1,9 +1,9 @@
-"""Alembic environment: runs with the engine handed over by data.db.Database.migrate."""
+"""Alembic environment: runs with the engine handed over by data.store.db.Database.migrate."""
 
 from alembic import context
 from sqlalchemy import create_engine
 
-from data.models import Base
+from data.store.models import Base
 
 config = context.config
 engine = config.attributes.get("engine")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from data.models import Machine, Ticket
+from data.store.models import Machine, Ticket
 
 
 def iso(value: datetime | None) -> str | None:

@@ -5,10 +5,10 @@ Revises: 0001
 Create Date: 2026-11-26 00:57:02.702775
 """
 
-from alembic import op
 import sqlalchemy as sa
-import data.sqltypes
+from alembic import op
 
+import data.store.sqltypes
 
 revision = '0002'
 down_revision = '0001'
@@ -24,8 +24,8 @@ def upgrade() -> None:
     sa.Column('role', sa.String(length=20), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=True),
     sa.Column('token_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', data.sqltypes.UTCDateTime(), nullable=False),
-    sa.Column('revoked_at', data.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('created_at', data.store.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('revoked_at', data.store.sqltypes.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['token_id'], ['api_tokens.id'], ),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], ),
     sa.PrimaryKeyConstraint('id')

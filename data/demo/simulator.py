@@ -11,10 +11,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from data.db import Database
-from data.models import Machine, StatusPeriod, Ticket
-from data.plant_catalog import BREAKDOWNS, IDLE_REASONS, PM_TASKS, TECHNICIANS
-from data.services import Services
+from data.demo.plant_catalog import BREAKDOWNS, IDLE_REASONS, PM_TASKS, TECHNICIANS
+from data.store.db import Database
+from data.store.models import Machine, StatusPeriod, Ticket
+from data.write.services import Services
 
 log = logging.getLogger(__name__)
 

@@ -16,9 +16,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from data.db import Database
-from data.models import Machine, ProductionCount, StatusPeriod, Ticket, TicketHistory
-from data.plant_catalog import (
+from data.demo.plant_catalog import (
     BREAKDOWNS,
     IDLE_REASONS,
     KINDS,
@@ -31,7 +29,9 @@ from data.plant_catalog import (
     Breakdown,
     Kind,
 )
-from data.sqltypes import as_utc, utcnow
+from data.store.db import Database
+from data.store.models import Machine, ProductionCount, StatusPeriod, Ticket, TicketHistory
+from data.store.sqltypes import as_utc, utcnow
 
 CHUNK = 10_000  # rows per INSERT batch
 HOUR = timedelta(hours=1)

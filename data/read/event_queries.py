@@ -8,7 +8,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from data.events import ALL, Event
-from data.models import EventLog
+from data.store.models import EventLog
 
 
 def latest_seq(session: Session) -> int:

@@ -7,7 +7,7 @@ Create Date: ${create_date}
 
 from alembic import op
 import sqlalchemy as sa
-import data.sqltypes
+import data.store.sqltypes
 ${imports if imports else ""}
 
 revision = ${repr(up_revision)}

@@ -19,8 +19,8 @@ from typing import Any
 
 from sqlalchemy import Select, Table, select
 
-from data.db import Database
-from data.models import Base
+from data.store.db import Database
+from data.store.models import Base
 
 
 def newest_row(table: Table) -> Select[Any]:

@@ -9,11 +9,11 @@ from typing import Any
 from sqlalchemy import case, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
-from data import kpis, queries
-from data.event_queries import latest_events
-from data.models import TICKET_PRIORITIES, Machine, Ticket
-from data.records import ticket_record
-from data.sqltypes import overlap_seconds
+from data.read import kpis, queries
+from data.read.event_queries import latest_events
+from data.read.records import ticket_record
+from data.store.models import TICKET_PRIORITIES, Machine, Ticket
+from data.store.sqltypes import overlap_seconds
 
 ALERT_TYPES = ("maintenance_alert", "system_alert")
 URGENCY = tuple(reversed(TICKET_PRIORITIES))  # critical first

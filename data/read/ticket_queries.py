@@ -10,9 +10,9 @@ from pydantic import Field, field_validator
 from sqlalchemy import Select, String, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
-from data.models import TICKET_PRIORITIES, TICKET_STATUSES, Machine, Ticket
-from data.records import ticket_record
-from data.sqltypes import as_utc
+from data.read.records import ticket_record
+from data.store.models import TICKET_PRIORITIES, TICKET_STATUSES, Machine, Ticket
+from data.store.sqltypes import as_utc
 from data.validation import MAX_ID, _Input, in_range, parse
 
 SORTABLE = {

@@ -5,10 +5,10 @@ Revises:
 Create Date: 2026-11-26 00:30:46.587048
 """
 
-from alembic import op
 import sqlalchemy as sa
-import data.sqltypes
+from alembic import op
 
+import data.store.sqltypes
 
 revision = '0001'
 down_revision = None
@@ -23,8 +23,8 @@ def upgrade() -> None:
     sa.Column('type', sa.String(length=40), nullable=False),
     sa.Column('topic', sa.String(length=20), nullable=False),
     sa.Column('payload', sa.JSON(), nullable=False),
-    sa.Column('created_at', data.sqltypes.UTCDateTime(), nullable=False),
-    sa.Column('published_at', data.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('created_at', data.store.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('published_at', data.store.sqltypes.UTCDateTime(), nullable=True),
     sa.PrimaryKeyConstraint('seq')
     )
     with op.batch_alter_table('event_log', schema=None) as batch_op:
@@ -38,8 +38,8 @@ def upgrade() -> None:
     sa.Column('kind', sa.String(length=40), nullable=False),
     sa.Column('ideal_cycle_time_s', sa.Double(), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
-    sa.Column('status_since', data.sqltypes.UTCDateTime(), nullable=False),
-    sa.Column('created_at', data.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('status_since', data.store.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('created_at', data.store.sqltypes.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('name')
     )
@@ -51,8 +51,8 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=120), nullable=False),
     sa.Column('role', sa.String(length=20), nullable=False),
     sa.Column('password_hash', sa.String(length=255), nullable=True),
-    sa.Column('created_at', data.sqltypes.UTCDateTime(), nullable=False),
-    sa.Column('disabled_at', data.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('created_at', data.store.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('disabled_at', data.store.sqltypes.UTCDateTime(), nullable=True),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('name')
     )
@@ -63,9 +63,9 @@ def upgrade() -> None:
     sa.Column('token_hash', sa.String(length=64), nullable=False),
     sa.Column('prefix', sa.String(length=16), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', data.sqltypes.UTCDateTime(), nullable=False),
-    sa.Column('last_used_at', data.sqltypes.UTCDateTime(), nullable=True),
-    sa.Column('revoked_at', data.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('created_at', data.store.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('last_used_at', data.store.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('revoked_at', data.store.sqltypes.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('token_hash')
@@ -73,7 +73,7 @@ def upgrade() -> None:
     op.create_table('production_counts',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('machine_id', sa.Integer(), nullable=False),
-    sa.Column('ts', data.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('ts', data.store.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('good', sa.Integer(), nullable=False),
     sa.Column('scrap', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['machine_id'], ['machines.id'], ),
@@ -88,8 +88,8 @@ def upgrade() -> None:
     sa.Column('machine_id', sa.Integer(), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('reason', sa.String(length=200), nullable=True),
-    sa.Column('started_at', data.sqltypes.UTCDateTime(), nullable=False),
-    sa.Column('ended_at', data.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('started_at', data.store.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('ended_at', data.store.sqltypes.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['machine_id'], ['machines.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
@@ -107,11 +107,11 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('assignee', sa.String(length=120), nullable=True),
     sa.Column('reported_by', sa.String(length=120), nullable=False),
-    sa.Column('created_at', data.sqltypes.UTCDateTime(), nullable=False),
-    sa.Column('updated_at', data.sqltypes.UTCDateTime(), nullable=False),
-    sa.Column('first_response_at', data.sqltypes.UTCDateTime(), nullable=True),
-    sa.Column('resolved_at', data.sqltypes.UTCDateTime(), nullable=True),
-    sa.Column('closed_at', data.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('created_at', data.store.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', data.store.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('first_response_at', data.store.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('resolved_at', data.store.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('closed_at', data.store.sqltypes.UTCDateTime(), nullable=True),
     sa.Column('down_period_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['down_period_id'], ['status_periods.id'], ),
     sa.ForeignKeyConstraint(['machine_id'], ['machines.id'], ),
@@ -129,7 +129,7 @@ def upgrade() -> None:
     sa.Column('from_value', sa.String(length=120), nullable=True),
     sa.Column('to_value', sa.String(length=120), nullable=True),
     sa.Column('changed_by', sa.String(length=120), nullable=False),
-    sa.Column('changed_at', data.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('changed_at', data.store.sqltypes.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['ticket_id'], ['tickets.id'], ),
     sa.PrimaryKeyConstraint('id')
     )

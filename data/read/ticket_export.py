@@ -19,8 +19,8 @@ from sqlalchemy import DateTime, Select, type_coerce
 from sqlalchemy.orm import Session
 
 from data.errors import ValidationFailed
-from data.models import Machine, Ticket
-from data.ticket_queries import TicketFilter, parse_ticket_filter, select_matching
+from data.read.ticket_queries import TicketFilter, parse_ticket_filter, select_matching
+from data.store.models import Machine, Ticket
 
 HEADER = (
     "id",

@@ -2,8 +2,8 @@
 
 Every window is half-open [lo, hi) of aware UTC datetimes (naive ones are taken as UTC). Status
 periods count by their overlap with the window (a still-open period runs until hi); production
-counts by lo <= ts < hi. The SQL is the same on SQLite and PostgreSQL (see data.sqltypes); the
-KPI definitions and the arithmetic on aggregated rows live in data.kpis (its raw-SQL
+counts by lo <= ts < hi. The SQL is the same on SQLite and PostgreSQL (see data.store.sqltypes); the
+KPI definitions and the arithmetic on aggregated rows live in data.read.kpis (its raw-SQL
 `overview_raw_sql` is re-exported here).
 """
 
@@ -32,9 +32,9 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import TableClause
 
-from data import kpis
-from data.kpis import overview_raw_sql as overview_raw_sql  # re-exported
-from data.models import (
+from data.read import kpis
+from data.read.kpis import overview_raw_sql as overview_raw_sql  # re-exported
+from data.store.models import (
     MACHINE_STATUSES,
     TICKET_PRIORITIES,
     Machine,
@@ -42,7 +42,7 @@ from data.models import (
     StatusPeriod,
     Ticket,
 )
-from data.sqltypes import UTCDateTime, epoch, overlap_seconds
+from data.store.sqltypes import UTCDateTime, epoch, overlap_seconds
 
 OPEN_TICKET_STATUSES = ("open", "in_progress", "on_hold")
 UNSPECIFIED = "unspecified"
@@ -200,7 +200,7 @@ def utilization_by_machine(session: Session, lo: datetime, hi: datetime) -> pd.D
 
 def oee_by_machine(session: Session, lo: datetime, hi: datetime) -> pd.DataFrame:
     """One row per machine: machine_id, name, area, running_s, planned_s, ideal_s, good, scrap,
-    availability, performance, quality, oee (definitions in data.kpis)."""
+    availability, performance, quality, oee (definitions in data.read.kpis)."""
     df = kpis.add_ratios(machine_frame(session, lo, hi))
     return df[["machine_id", "name", "area", *kpis.SUMS, *kpis.RATIOS]]
 
@@ -312,7 +312,7 @@ def output_by_hour(
 
 def overview(session: Session, lo: datetime, hi: datetime) -> dict[str, Any]:
     """The GET /api/v1/dashboard/overview document for [lo, hi): one query (per-machine sums
-    with the open-ticket counts alongside), shaped by data.kpis.overview_document; floats
+    with the open-ticket counts alongside), shaped by data.read.kpis.overview_document; floats
     rounded to 4 decimals."""
     rows, elapsed = _machine_result(session, lo, hi)
     lo, hi, _ = kpis.window(lo, hi)

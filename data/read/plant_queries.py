@@ -9,10 +9,10 @@ import pandas as pd
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from data import queries
-from data.models import Machine, StatusPeriod, Ticket
-from data.records import machine_record, ticket_record
-from data.sqltypes import as_utc
+from data.read import queries
+from data.read.records import machine_record, ticket_record
+from data.store.models import Machine, StatusPeriod, Ticket
+from data.store.sqltypes import as_utc
 
 
 def machine_list(session: Session, lo: datetime, hi: datetime) -> list[dict[str, Any]]:

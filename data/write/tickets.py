@@ -1,5 +1,5 @@
 """Ticket write side: the rows that opening or changing a ticket writes, and the events that
-say so. `Services` (data/services.py) runs these inside its transaction and appends the events
+say so. `Services` (data/write/services.py) runs these inside its transaction and appends the events
 to the outbox; nothing here commits or publishes."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from data.errors import Conflict, NotFound
-from data.models import Machine, StatusPeriod, Ticket, TicketHistory
+from data.store.models import Machine, StatusPeriod, Ticket, TicketHistory
 from data.validation import MAX_ID, TicketCreate, TicketUpdate
 
 # Allowed ticket moves (CONTRACT §2); everything else is refused with a reason.

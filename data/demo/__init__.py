@@ -1,0 +1,1 @@
+"""The demo plant: its catalog, the history seed and the live simulator."""

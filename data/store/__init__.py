@@ -1,0 +1,1 @@
+"""Database plumbing: engine and sessions, column types, the ORM models, migrations, health."""

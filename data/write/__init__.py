@@ -1,0 +1,1 @@
+"""The write side: services that change rows and append their events."""
