@@ -32,6 +32,11 @@ def _server_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-demo", action="store_true", help="no seed data, no simulator (MILLDASH_DEMO=0)"
     )
+    parser.add_argument(
+        "--access-log",
+        action="store_true",
+        help="log every request (MILLDASH_ACCESS_LOG=1); default: errors, slow, sign-ins",
+    )
 
 
 def _role_option(parser: argparse.ArgumentParser) -> None:
@@ -109,6 +114,8 @@ def config_from(args: argparse.Namespace) -> Config:
             config.database_url = getattr(args, flag)
     if getattr(args, "allowed_origins", None):
         config.allowed_origins = [o.strip() for o in args.allowed_origins.split(",") if o.strip()]
+    if getattr(args, "access_log", False):
+        config.access_log = True
     if getattr(args, "no_demo", False):
         config.demo = False
     return config

@@ -30,6 +30,8 @@ class Config:
     secure_cookies: bool = False
     # How many reverse proxies in front may be believed about X-Forwarded-For/-Proto.
     trusted_proxies: int = 0
+    # Every request in the log; off: errors, slow requests and sign-ins only.
+    access_log: bool = False
     # Growing delays after failed sign-ins (docs/security.md); off only to benchmark Argon2.
     login_throttle: bool = True
     # Password checks (Argon2) running at once; 0: one per two cores.
@@ -68,6 +70,7 @@ class Config:
             allowed_hosts=[h.strip().lower() for h in hosts.split(",") if h.strip()],
             secure_cookies=_env_bool("MILLDASH_SECURE_COOKIES", False),
             trusted_proxies=int(env.get("MILLDASH_TRUSTED_PROXIES", "0")),
+            access_log=_env_bool("MILLDASH_ACCESS_LOG", False),
             login_throttle=_env_bool("MILLDASH_LOGIN_THROTTLE", True),
             password_checks=int(env.get("MILLDASH_PASSWORD_CHECKS", "0")),
             secret_key=env.get("MILLDASH_SECRET_KEY", ""),

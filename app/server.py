@@ -13,9 +13,35 @@ from app.config import Config
 from app.redaction import RedactingStream, install_log_redaction
 
 log = logging.getLogger("milldash")
+# Requests slower than this are logged even without the full access log.
+SLOW_REQUEST_S = 1.0
+# Sign-ins and sign-outs are always worth a line.
+ACCOUNT_PATHS = ("/login", "/login/wall", "/logout")
 
 
-def _handler_class() -> type:
+def worth_logging(status: str, path: str, seconds: float | None, websocket: bool) -> bool:
+    """Without `--access-log` only errors, slow requests and sign-ins reach the log: one
+    browser makes thousands of callback and socket requests an hour."""
+    code = int(status[:3]) if status[:3].isdigit() else 0
+    if code >= 400 or path in ACCOUNT_PATHS:
+        return True
+    # A socket's request lasts as long as the socket: its length says nothing.
+    return not websocket and seconds is not None and seconds >= SLOW_REQUEST_S
+
+
+def first_run_banner(password: str) -> str:
+    """The first-run admin password in a frame, so it stands out from the log around it."""
+    lines = [
+        "First run: created user 'admin'",
+        f"password: {password}",
+        "It is shown only now: sign in at /login and keep it safe.",
+    ]
+    width = max(len(line) for line in lines)
+    rule = "+" + "-" * (width + 2) + "+"
+    return "\n".join([rule, *(f"| {line.ljust(width)} |" for line in lines), rule])
+
+
+def _handler_class(access_log: bool) -> type:
     from gevent.pywsgi import WSGIHandler
 
     class SocketAwareHandler(WSGIHandler):  # type: ignore[misc]
@@ -36,6 +62,14 @@ def _handler_class() -> type:
             super().handle_one_response()
             if self.environ.get("HTTP_UPGRADE", "").lower() == "websocket":
                 self.close_connection = True
+
+        def log_request(self) -> None:
+            seconds = self.time_finish - self.time_start if self.time_finish else None
+            status = str(self._orig_status or self.status or "000")
+            path = (self.path or "").split("?", 1)[0]
+            websocket = (self.environ or {}).get("HTTP_UPGRADE", "").lower() == "websocket"
+            if access_log or worth_logging(status, path, seconds, websocket):
+                super().log_request()
 
     return SocketAwareHandler
 
@@ -74,12 +108,7 @@ def serve(config: Config) -> int:
     app_ctx.extras["hub"].start_relay()
     password = ensure_first_admin(app_ctx.db)
     if password:
-        print(
-            f"First run: created user 'admin' with password {password}\n"
-            "It is shown only now: sign in at /login and keep it safe.",
-            file=sys.stderr,
-            flush=True,
-        )
+        print(first_run_banner(password), file=sys.stderr, flush=True)
     if config.demo:
         prepare_demo(app_ctx)
     url = f"http://{config.host}:{config.port}/"
@@ -90,7 +119,7 @@ def serve(config: Config) -> int:
         log=RedactingStream(sys.stderr),
         # pywsgi writes a malformed request line, token and all, to its error log.
         error_log=RedactingStream(sys.stderr),
-        handler_class=_handler_class(),
+        handler_class=_handler_class(config.access_log),
     )
     # Tracebacks of failed greenlets print the WSGI environ (the query string included).
     gevent.get_hub().exception_stream = RedactingStream(sys.stderr)

@@ -148,10 +148,21 @@ def _serve_no_demo(argv: list[str], tmp_path: Path) -> None:
     with serving(sqlite_url(path), argv, tmp_path / "serve.log") as url:
         # No demo: anonymous reads are off, and the plant stays empty.
         assert requests.get(f"{url}/api/v1/machines", timeout=10).status_code == 401
+    # Without --access-log: errors are logged, plain successes are not.
+    log = (tmp_path / "serve.log").read_text()
+    assert '"GET /api/v1/machines HTTP/1.1" 401' in log
+    assert '"GET /api/v1/health HTTP/1.1" 200' not in log
     db = Database(sqlite_url(path))
     with db.read() as session:
         assert session.scalar(select(func.count()).select_from(Machine)) == 0
     db.dispose()
+
+
+@case("serve-access-log", "--no-demo", "--access-log")
+def _serve_access_log(argv: list[str], tmp_path: Path) -> None:
+    with serving(sqlite_url(tmp_path / "log.db"), argv, tmp_path / "serve.log"):
+        pass
+    assert '"GET /api/v1/health HTTP/1.1" 200' in (tmp_path / "serve.log").read_text()
 
 
 @case("seed", "seed", "--machines", "2", "--days", "1")
