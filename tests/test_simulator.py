@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from data.demo.seed import seed_plant
-from data.demo.simulator import Simulator
+from data.demo.simulator import MTBF_HOURS, Simulator
 from data.events import RecordingPublisher
 from data.store.db import Database
 from data.store.models import EventLog, Machine, ProductionCount, StatusPeriod, Ticket
@@ -24,13 +24,15 @@ from tests.waiting import wait_until
 def test_steps_change_the_plant_through_services(
     db: Database, services: Services, publisher: RecordingPublisher, clock
 ) -> None:
-    seed_plant(db, 8, 2, now=clock())
+    seed_plant(db, 24, 2, now=clock())
     with db.read() as s:
         seeded_max_id = s.scalar(select(func.max(ProductionCount.id)))
-    sim = Simulator(services, db, rng_seed=3)
+    # A day of plant time in two-minute ticks, production reported hourly: at the demo's
+    # rates (one breakdown in 80 running hours) a 24-machine day has several breakdowns.
+    sim = Simulator(services, db, rng_seed=3, report_every_s=3600)
     done: list[str] = []
-    for _ in range(300):
-        clock.advance(seconds=3)
+    for _ in range(720):
+        clock.advance(seconds=120)
         done += sim.step()
 
     assert done
@@ -102,8 +104,8 @@ def test_a_broken_machine_gets_its_ticket_worked_and_resolved(
         actor="operator",
     )
     sim = Simulator(services, db, interval_s=3.0, rng_seed=5)
-    for _ in range(10):
-        clock.advance(seconds=3)
+    for _ in range(60):  # five hours: a technician comes and repairs (about an hour)
+        clock.advance(seconds=300)
         sim.step()
     moves = [
         (e.data["old_status"], e.data["new_status"])
@@ -120,6 +122,30 @@ def test_a_broken_machine_gets_its_ticket_worked_and_resolved(
         assert_periods_tile(s)
 
 
+def test_the_plant_stays_plausible_hour_after_hour(
+    db: Database, services: Services, publisher: RecordingPublisher, clock
+) -> None:
+    """Two days of plant time: about three machines in four run in every eight hours, and
+    breakdowns come at the documented rate, not one every few minutes."""
+    seed_plant(db, 24, 1, now=clock())
+    sim = Simulator(services, db, rng_seed=11, report_every_s=3600)
+    running_share: list[float] = []
+    for _block in range(6):  # eight hours each
+        samples = []
+        for _ in range(240):  # two-minute ticks
+            clock.advance(seconds=120)
+            sim.step()
+            with db.read() as s:
+                samples.append(
+                    s.scalar(select(func.count()).where(Machine.status == "running")) / 24
+                )
+        running_share.append(sum(samples) / len(samples))
+    assert all(0.55 <= share <= 0.92 for share in running_share), running_share
+    breakdowns = [e for e in publisher.events if e.type == "maintenance_alert"]
+    expected = 24 * 0.75 * 48 / MTBF_HOURS  # running machines x hours / MTBF
+    assert expected / 3 <= len(breakdowns) <= expected * 3, (len(breakdowns), expected)
+
+
 def test_empty_plant_does_nothing(db: Database, services: Services) -> None:
     assert Simulator(services, db, rng_seed=1).step() == []
 
@@ -133,7 +159,7 @@ def test_start_and_stop_promptly(
     sim.start()  # a second start is a no-op
 
     def changed_something() -> bool:
-        clock.advance(seconds=3)  # simulated time moves on while the thread runs
+        clock.advance(seconds=60)  # simulated time moves on while the thread runs
         return bool(publisher.events)
 
     wait_until(changed_something, timeout=5, interval=0.02, message="the thread changed nothing")

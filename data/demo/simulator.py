@@ -4,6 +4,7 @@ the Services, so every change is in the event log and reaches the dashboards lik
 from __future__ import annotations
 
 import logging
+import math
 import random
 import threading
 from datetime import datetime
@@ -20,19 +21,36 @@ log = logging.getLogger(__name__)
 
 ACTOR = "simulator"
 UNFINISHED = ("open", "in_progress", "on_hold")
-# What a picked machine does next, with weights; "stay" leaves it as it is. A down machine
-# is not here: it leaves down only through its ticket (see _repair).
-MOVES: dict[str, tuple[tuple[str, int], ...]] = {
-    "running": (("stay", 55), ("idle", 22), ("setup", 15), ("down", 6), ("maintenance", 2)),
-    "idle": (("running", 70), ("setup", 20), ("stay", 10)),
-    "setup": (("running", 85), ("stay", 15)),
-    "maintenance": (("idle", 50), ("stay", 50)),
-    "offline": (("idle", 60), ("stay", 40)),
+
+# The demo plant's rates, in line with its seeded history (data/demo/machine_timeline.py) and
+# with a job shop that works: a machine runs about 100 min between stops, most stops are short
+# (waiting for material or an operator, a changeover), and it breaks down about once in
+# 80 running hours. In steady state about three machines in four run, a 24-machine plant sees
+# a status change every few minutes and a breakdown every four hours or so, hour after hour.
+MEAN_MINUTES = {"running": 100, "idle": 15, "setup": 35, "maintenance": 120, "offline": 60}
+# Where a machine goes when it leaves a status, with weights (a breakdown is separate: below).
+NEXT: dict[str, tuple[tuple[str, int], ...]] = {
+    "running": (("idle", 55), ("setup", 40), ("maintenance", 5)),
+    "idle": (("running", 80), ("setup", 20)),
+    "setup": (("running", 1),),
+    "maintenance": (("idle", 1),),
+    "offline": (("idle", 1),),
 }
+MTBF_HOURS = 80.0  # running hours between two breakdowns of one machine (the seed: 40-120)
+RESPOND_MINUTES = 15.0  # until a technician takes the ticket of a broken machine
+REPAIR_MINUTES = 45.0  # from taking it to the machine running again (MTTR about an hour)
+UNTICKETED_DOWN_MINUTES = 20.0  # a machine set down by hand, without a ticket
+
+
+def chance(seconds: float, mean_minutes: float) -> float:
+    """The probability that something with this mean time happens within `seconds`
+    (exponential waiting times: each tick is independent of how long the state has lasted)."""
+    return 1.0 - math.exp(-max(0.0, seconds) / (mean_minutes * 60.0))
 
 
 class Simulator:
-    """One tick = production for running machines + one status change of a random machine.
+    """One tick = production for running machines + for each machine, the changes its rates
+    make likely in the time since the last tick.
 
     Production accumulates per machine (elapsed running time / ideal cycle time x a
     performance factor) and is reported once a machine has made whole parts and at most
@@ -74,27 +92,43 @@ class Simulator:
             ).all()  # fmt: skip
         if not machines:
             return []
-        picked = self.rng.choice(machines)
-        done = self._produce(machines, now, flush_id=picked.id)
+        if self._last_tick is None:  # first tick: nothing ran under our watch yet
+            self._last_tick = now
+            return []
+        elapsed = (now - self._last_tick).total_seconds()
+        changing = [m for m in machines if self._changes(m, elapsed)]
+        done = self._produce(machines, self._last_tick, now, {m.id for m in changing})
         self._last_tick = now
-        done += self._repair(picked, now) if picked.status == "down" else self._move(picked)
+        for m in machines:
+            if m.status == "down":
+                done += self._repair(m, elapsed)
+            elif m in changing:
+                done += self._move(m)
         return done
 
-    def _produce(self, machines: list[Any], now: datetime, flush_id: int) -> list[str]:
+    def _changes(self, m: Any, elapsed: float) -> bool:
+        """Whether a machine that is not down leaves its status in this tick."""
+        if m.status == "down" or m.status not in MEAN_MINUTES:
+            return False
+        return self.rng.random() < chance(elapsed, MEAN_MINUTES[m.status]) or (
+            m.status == "running" and self.rng.random() < chance(elapsed, MTBF_HOURS * 60)
+        )
+
+    def _produce(
+        self, machines: list[Any], since: datetime, now: datetime, flush_ids: set[int]
+    ) -> list[str]:
         """Count parts made since the last tick; report whole parts when due (and always for
-        the picked machine, which may stop running now)."""
+        a machine that changes status now, which may stop running)."""
         done: list[str] = []
-        if self._last_tick is None:  # first tick: nothing ran under our watch yet
-            return done
         for m in machines:
             if m.status != "running":
                 continue
-            seconds = (now - max(self._last_tick, m.status_since)).total_seconds()
+            seconds = (now - max(since, m.status_since)).total_seconds()
             perf = self.rng.uniform(0.75, 0.98)
             parts = self._parts.get(m.id, 0.0) + max(0.0, seconds) / m.ideal_cycle_time_s * perf
             last = self._reported.get(m.id)
             due = last is None or (now - last).total_seconds() >= self.report_every_s
-            if int(parts) < 1 or not (due or m.id == flush_id):
+            if int(parts) < 1 or not (due or m.id in flush_ids):
                 self._parts[m.id] = parts
                 continue
             total = int(parts)
@@ -109,13 +143,13 @@ class Simulator:
         return done
 
     def _move(self, m: Any) -> list[str]:
-        """Change a machine that is not down to a plausible next status (maybe a breakdown)."""
-        options = MOVES.get(m.status, (("idle", 1),))
-        new = self.rng.choices([o for o, _ in options], [w for _, w in options])[0]
-        if new == "stay":
-            return []
-        if new == "down":
+        """A machine leaves its status: a breakdown (running machines only, at their MTBF
+        rate), else the next status by the weights of NEXT."""
+        breaks = MEAN_MINUTES["running"] / (MTBF_HOURS * 60)  # share of running's exits
+        if m.status == "running" and self.rng.random() < breaks / (1 + breaks):
             return self._break_down(m)
+        options = NEXT[m.status]
+        new = self.rng.choices([o for o, _ in options], [w for _, w in options])[0]
         reason = {
             "running": None,
             "idle": self.rng.choice(IDLE_REASONS),
@@ -141,10 +175,10 @@ class Simulator:
         )
         return [f"{m.name} down ({bd.reason}); ticket #{ticket['id']} ({bd.priority}) opened"]
 
-    def _repair(self, m: Any, now: datetime) -> list[str]:
-        """Work the ticket of a down machine: in progress after a while, resolved after a
-        longer while (resolving ends the down period; the machine becomes idle)."""
-        down_s = (now - m.status_since).total_seconds()
+    def _repair(self, m: Any, elapsed: float) -> list[str]:
+        """Work the ticket of a down machine: a technician takes it (RESPOND_MINUTES on
+        average), then repairs the machine (REPAIR_MINUTES); resolving ends the down period and
+        the machine becomes idle."""
         with self.db.read() as session:
             period_id = session.scalar(
                 select(StatusPeriod.id).where(
@@ -157,20 +191,22 @@ class Simulator:
                 .order_by(Ticket.id)
             ).first()
         if ticket is None:  # set down by someone without a ticket: bring it back eventually
-            if down_s < 6 * self.interval_s:
+            if self.rng.random() >= chance(elapsed, UNTICKETED_DOWN_MINUTES):
                 return []
             self.services.report_status(m.id, {"status": "idle", "reason": "repaired"}, ACTOR)
             return [f"{m.name} down -> idle (no ticket)"]
-        if ticket.status != "in_progress" and down_s >= 2 * self.interval_s:
+        if ticket.status != "in_progress":
+            if self.rng.random() >= chance(elapsed, RESPOND_MINUTES):
+                return []
             change = {"status": "in_progress"}
             if ticket.assignee is None:
                 change["assignee"] = self.rng.choice(TECHNICIANS)
             self.services.update_ticket(ticket.id, change, ACTOR)
             return [f"ticket #{ticket.id} {ticket.status} -> in_progress ({m.name})"]
-        if ticket.status == "in_progress" and down_s >= 6 * self.interval_s:
-            self.services.update_ticket(ticket.id, {"status": "resolved"}, ACTOR)
-            return [f"ticket #{ticket.id} resolved; {m.name} repaired"]
-        return []
+        if self.rng.random() >= chance(elapsed, REPAIR_MINUTES):
+            return []
+        self.services.update_ticket(ticket.id, {"status": "resolved"}, ACTOR)
+        return [f"ticket #{ticket.id} resolved; {m.name} repaired"]
 
     # -- background thread ------------------------------------------------------------------
 
