@@ -42,8 +42,8 @@ def create_token(config: Config, role: str, name: str) -> int:
     """Print one new token alone on stdout; its id (for revoke-token) goes to stderr."""
     from sqlalchemy import select
 
-    from data.access import create_token as make_token
-    from data.access import hash_token
+    from data.accounts.tokens import create_token as make_token
+    from data.accounts.tokens import hash_token
     from data.store.db import Database
     from data.store.models import ApiToken
 
@@ -64,8 +64,8 @@ def create_token(config: Config, role: str, name: str) -> int:
 
 def create_user(config: Config, role: str, name: str, from_stdin: bool) -> int:
     """Create a user; print the generated password, or take one line of stdin as it."""
+    from data.accounts.users import create_user as make_user
     from data.store.db import Database
-    from data.users import create_user as make_user
 
     # Read before touching the database: a too-short password then fails with nothing written.
     given = sys.stdin.readline().rstrip("\r\n") if from_stdin else None
@@ -83,7 +83,7 @@ def create_user(config: Config, role: str, name: str, from_stdin: bool) -> int:
 
 def revoke_token(config: Config, token_id: int) -> int:
     """Revoke a token by id; exit 2 when there is no such token."""
-    from data.access import revoke_token as revoke
+    from data.accounts.tokens import revoke_token as revoke
     from data.store.db import Database
 
     db = Database(config.database_url)

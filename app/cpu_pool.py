@@ -123,14 +123,14 @@ def password_pool() -> CpuPool:
 
 
 def hash_off_loop(password: str) -> str:
-    """`data.users.hash_password` through this app's pool."""
-    from data.users import hash_password
+    """`data.accounts.users.hash_password` through this app's pool."""
+    from data.accounts.users import hash_password
 
     return password_pool().run(hash_password, password)
 
 
 def verify_off_loop(stored_hash: str, password: str) -> bool:
-    """`data.users.verify_password` through this app's pool."""
-    from data.users import verify_password
+    """`data.accounts.users.verify_password` through this app's pool."""
+    from data.accounts.users import verify_password
 
     return password_pool().run(verify_password, stored_hash, password)

@@ -94,7 +94,7 @@ def serve(config: Config) -> int:
     from gevent.pywsgi import WSGIServer
 
     from app.factory import create_app
-    from data.users import ensure_first_admin
+    from data.accounts.users import ensure_first_admin
 
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"

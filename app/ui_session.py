@@ -1,6 +1,7 @@
 """UI sign-in: the login page (name and password, throttled), a wall's `/wall?token=T` link,
 and sign-out (POST only). Sessions are recorded server-side so that ending one closes its
-sockets too; a person's session lasts a working day, a wall's a year (data/access.py)."""
+sockets too; a person's session lasts a working day, a wall's a year
+(data/accounts/tokens.py)."""
 
 from __future__ import annotations
 
@@ -17,14 +18,14 @@ from app.context import ctx
 from app.cpu_pool import Busy, CpuPool, default_limit, verify_off_loop
 from app.login_throttle import LoginThrottle
 from app.transport import https_request, register_transport
-from data.access import (
+from data.accounts.tokens import (
     DISPLAY_SESSION_LIFETIME,
     Principal,
     end_session,
     start_session,
     verify_token,
 )
-from data.users import MAX_NAME, MAX_PASSWORD, authenticate
+from data.accounts.users import MAX_NAME, MAX_PASSWORD, authenticate
 
 WALL_PATH = "/wall"
 LOGIN_PAGE = (Path(__file__).parent / "login.html").read_text()

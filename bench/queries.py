@@ -1,4 +1,4 @@
-"""How fast is the dashboard overview? `data.read.queries.overview` against the one raw SQL
+"""How fast is the dashboard overview? `data.read.machine_sums.overview` against the one raw SQL
 statement it is built on (`overview_raw_sql`), on a seeded plant.
 
     python -m bench.queries                      # 50 machines x 365 days in a temp SQLite file
@@ -35,8 +35,8 @@ from sqlalchemy.orm import Session
 from tqdm import tqdm
 
 from data.demo.seed import is_empty, seed_plant
-from data.read.kpis import ratio
-from data.read.queries import overview, overview_raw_sql
+from data.read.kpis import overview_raw_sql, ratio
+from data.read.machine_sums import overview
 from data.store.db import Database
 from data.store.models import Machine, ProductionCount, StatusPeriod, Ticket
 from data.store.sqltypes import utcnow

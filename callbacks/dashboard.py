@@ -12,7 +12,7 @@ from callbacks.windows import window
 from components.figures import timeline_figure, utilization_figure
 from components.kpi import kpi_row
 from components.pages import dashboard_page
-from data.read import queries
+from data.read.machine_sums import overview, utilization_by_machine
 from data.read.plant_queries import status_timeline
 from data.store.db import Database
 
@@ -22,11 +22,11 @@ def dashboard_content(db: Database, range_value: str | None) -> tuple[Any, Any, 
     lo, hi = window(range_value)
     label = {"8h": "8 h", "24h": "24 h", "7d": "7 days", "30d": "30 days"}.get(range_value or "")
     with db.read() as session:
-        overview = queries.overview(session, lo, hi)
-        frame = queries.utilization_by_machine(session, lo, hi)
+        document = overview(session, lo, hi)
+        frame = utilization_by_machine(session, lo, hi)
         timeline = status_timeline(session, max(lo, hi - timedelta(hours=24)), hi)
     return (
-        kpi_row(overview),
+        kpi_row(document),
         utilization_figure(frame, f"Utilization per machine, last {label or '24 h'}"),
         timeline_figure(timeline, "Machine states, last 24 h"),
     )

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from components.registry import PAGES, Page
-from data.access import Principal
+from data.accounts.tokens import Principal
 from data.roles import WRITE_ROLES
 from data.store.db import Database
 from data.write.services import Services

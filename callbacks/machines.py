@@ -12,7 +12,7 @@ from callbacks.deps import Deps
 from callbacks.windows import window
 from components.figures import empty_figure, output_figure, timeline_figure
 from components.machines import detail_kpis, machines_page, status_board, ticket_list
-from data.read import queries
+from data.read.hourly_output import output_by_hour
 from data.read.plant_queries import areas, machine_detail, machine_list, status_timeline
 from data.store.db import Database
 from data.store.sqltypes import utcnow
@@ -53,7 +53,7 @@ def detail(db: Database, search: str | None, range_value: str | None) -> tuple[A
                 None,
             )
         timeline = status_timeline(session, lo, hi, machine_id=machine_id)
-        output = queries.output_by_hour(
+        output = output_by_hour(
             session, max(lo, hi - timedelta(hours=48)), hi, machine_id=machine_id
         )
     machine = info["machine"]

@@ -10,14 +10,16 @@ from urllib.parse import urlencode
 from dash import ALL, ClientsideFunction, Dash, Input, Output, Patch, State, ctx, no_update
 
 from callbacks.deps import Deps
-from components.maintenance import alert_feed, alert_item, maintenance_page, ticket_detail
+from components.alert_feed import alert_feed, alert_item
+from components.maintenance import maintenance_page
+from components.ticket_detail import ticket_detail
 from data.errors import NotFound, ServiceError, ValidationFailed
 from data.read.event_queries import events_after, latest_events, latest_seq
 from data.read.plant_queries import machine_list
 from data.read.records import ticket_record
 from data.read.ticket_queries import SORTABLE, get_ticket, parse_ticket_filter, search_tickets
 from data.store.sqltypes import utcnow
-from data.write.services import WORKFLOW
+from data.write.workflow import WORKFLOW
 
 FEED_SIZE = 50
 FORM_FIELDS = ("machine", "title", "description", "priority", "assignee")

@@ -13,7 +13,8 @@ from callbacks.windows import window
 from components.figures import output_figure, scrap_figure
 from components.kpi import kpi_card, pct
 from components.pages import production_page
-from data.read import queries
+from data.read.hourly_output import output_by_hour
+from data.read.machine_sums import oee_by_machine
 from data.read.plant_queries import areas
 from data.store.db import Database
 
@@ -53,8 +54,8 @@ def shift_table(hourly: pd.DataFrame) -> Any:
 def production_content(db: Database, area: str | None, range_value: str | None) -> tuple:
     lo, hi = window(range_value)
     with db.read() as session:
-        hourly = queries.output_by_hour(session, lo, hi, area=area or None)
-        machines = queries.oee_by_machine(session, lo, hi)
+        hourly = output_by_hour(session, lo, hi, area=area or None)
+        machines = oee_by_machine(session, lo, hi)
     if area:
         machines = machines[machines["area"] == area]
     good, scrap, target = (int(hourly[c].sum()) for c in ("good", "scrap", "target"))

@@ -18,8 +18,9 @@ from dash import ClientsideFunction, Dash, Input, Output, State
 
 from callbacks.deps import Deps
 from components import wall as ui
-from data.read import kpis, queries
+from data.read import kpis
 from data.read import wall_queries as wq
+from data.read.machine_sums import machine_frame
 from data.store.sqltypes import as_utc, utcnow
 
 MIN_ROTATE_S = 5
@@ -139,7 +140,7 @@ def render_wall(
     lo, hi = today_window(now)
     options = parse_options(search)
     with deps.db.read() as session:
-        frame = queries.machine_frame(session, lo, hi)
+        frame = machine_frame(session, lo, hi)
         views = wall_views(sorted(set(frame["area"])), options)
         view = current_view(views, n_rotate)
         kind, _, area_name = view.partition(":")

@@ -18,8 +18,8 @@ from pydantic import (
 )
 
 from data.errors import ValidationFailed
-from data.store.models import MACHINE_STATUSES, TICKET_PRIORITIES, TICKET_STATUSES
 from data.store.sqltypes import UTC_MAX, UTC_MIN, as_utc
+from data.vocabulary import MACHINE_STATUSES, TICKET_PRIORITIES, TICKET_STATUSES
 
 # Ids are 32-bit INTEGER columns on PostgreSQL; larger numbers cannot name a row.
 MAX_ID = 2**31 - 1

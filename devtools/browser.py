@@ -42,17 +42,30 @@ def browser() -> Iterator[Any]:
 
 
 class PageWatch:
-    """A page that records console errors (failed socket attempts are expected only when the
-    test stops the server)."""
+    """A page in its own browser context that records every console message (`console`) and
+    the errors among them (`errors`; failed socket attempts are expected only when the test
+    stops the server). Closes its context on `close()` or at the end of a `with` block."""
 
     def __init__(self, browser: Any, width: int = 1440, height: int = 900) -> None:
         self.context = browser.new_context(
             viewport={"width": width, "height": height}, accept_downloads=True
         )
         self.page = self.context.new_page()
+        self.console: list[str] = []
         self.errors: list[str] = []
-        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("console", self._on_console)
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+
+    def _on_console(self, message: Any) -> None:
+        self.console.append(message.text)
+        if message.type == "error":
+            self.errors.append(message.text)
 
     def close(self) -> None:
         self.context.close()
+
+    def __enter__(self) -> PageWatch:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

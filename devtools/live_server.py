@@ -15,8 +15,9 @@ from typing import Any
 import requests
 import websocket
 
-from data.access import create_token
+from data.accounts.tokens import create_token
 from data.store.db import Database
+from devtools.processes import stop_process, wait_until_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -57,32 +58,18 @@ class LiveServer:
         args = [sys.executable, "-m", "app"] + ([] if self.demo else ["--no-demo"])
         log = open(self.log_path, "ab")  # noqa: SIM115 - kept open for the process's life
         self.proc = subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=log, stderr=log)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited: {self.log_path.read_text()[-2000:]}")
-            try:
-                if requests.get(f"{self.url}/api/v1/health", timeout=1).status_code == 200:
-                    return self
-            except requests.ConnectionError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"server did not start: {self.log_path.read_text()[-2000:]}")
+        wait_until_healthy(f"{self.url}/api/v1/health", self.proc, timeout, self.log_path)
+        return self
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        if self.proc:
+            stop_process(self.proc)
         self.proc = None
 
     def sign_in(self, page: Any, role: str = "operator", path: str = "/") -> None:
         """Sign a Playwright page in as a new person with `role` through the login form, then
         open `path` (only `/wall` takes a token in its URL)."""
-        from data.users import create_user
+        from data.accounts.users import create_user
 
         name = f"{role}-{len(self._people)}"
         self._people.append(name)

@@ -10,13 +10,13 @@ from sqlalchemy import func, select
 
 from app.config import Config
 from app.factory import create_app
-from data.access import create_token, revoke_token
+from data.accounts.tokens import create_token, revoke_token
+from data.accounts.users import create_user
+from data.roles import RANK
 from data.store.models import ApiToken, EventLog, Ticket, User
-from data.users import create_user
 from devtools.factories import add_machines
 
 IDENTITIES = ("anonymous", "revoked", "display", "viewer", "operator", "admin")
-RANK = {"viewer": 1, "operator": 2, "admin": 3}
 
 # (method, path, body, minimum role, display allowed)
 ENDPOINTS: list[tuple[str, str, Any, str | None, bool]] = [
@@ -109,7 +109,7 @@ def test_endpoint_role_matrix(env, identity, method, path, body, minimum, displa
 def test_writing_callbacks_check_the_role(env):
     from callbacks import Deps
     from callbacks.maintenance import create_ticket
-    from data.access import Principal
+    from data.accounts.tokens import Principal
     from data.write.services import Services
 
     services = Services(env.db)

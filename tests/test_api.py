@@ -9,12 +9,11 @@ from sqlalchemy import func, select
 
 from app.config import Config
 from app.factory import create_app
-from data.access import create_token, revoke_token
+from data.accounts.tokens import create_token, revoke_token
 from data.events import RecordingPublisher
+from data.roles import ROLES
 from data.store.models import ApiToken, EventLog, ProductionCount, Ticket
-from devtools.factories import add_machines
-
-ROLES = ("viewer", "operator", "admin", "display")
+from devtools.app_under_test import app_with_machines
 
 
 class Api:
@@ -44,10 +43,7 @@ class Api:
 @pytest.fixture
 def api(db_url: str) -> Api:
     publisher = RecordingPublisher()
-    config = Config(database_url=db_url, demo=False, secret_key="test")
-    app = create_app(config, publisher)
-    db = app.server.extensions["milldash"].db
-    add_machines(db, 3)
+    app, db = app_with_machines(db_url, 3, publisher)
     tokens = {role: create_token(db, role, f"{role}-bot") for role in ROLES}
     yield Api(app, tokens, publisher)
     db.dispose()

@@ -16,7 +16,6 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,11 +27,12 @@ from sqlalchemy import func, select
 from app.cli import build_parser
 from app.config import Config
 from app.factory import make_backend
-from data.access import verify_token
+from data.accounts.tokens import verify_token
+from data.accounts.users import authenticate
 from data.store.db import Database
 from data.store.models import ApiToken, Machine, User
-from data.users import authenticate
 from devtools.live_server import free_port
+from devtools.processes import stop_process, wait_until_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC_FILES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
@@ -82,24 +82,10 @@ def serving(db_url: str, argv: list[str], log: Path, timeout: float = 90.0) -> I
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            assert proc.poll() is None, f"server exited: {log.read_text()[-3000:]}"
-            assert time.monotonic() < deadline, f"no health: {log.read_text()[-3000:]}"
-            try:
-                if requests.get(f"{url}/api/v1/health", timeout=2).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            time.sleep(0.2)
+        wait_until_healthy(f"{url}/api/v1/health", proc, timeout, log, poll=0.2)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+        stop_process(proc, grace=15)
 
 
 def sqlite_url(path: Path) -> str:

@@ -8,7 +8,7 @@ import re
 import pytest
 import requests
 
-from data.users import create_user
+from data.accounts.users import create_user
 from devtools.browser import PageWatch, browser  # noqa: F401 - fixture
 from devtools.live_server import serve_plant
 
@@ -29,12 +29,9 @@ def server(tmp_path_factory):
 
 @pytest.fixture
 def watch(browser):  # noqa: F811
-    w = PageWatch(browser)
-    w.console: list[str] = []
-    w.page.on("console", lambda m: w.console.append(m.text))
-    w.page.add_init_script(RECORD_VIOLATIONS)
-    yield w
-    w.close()
+    with PageWatch(browser) as w:
+        w.page.add_init_script(RECORD_VIOLATIONS)
+        yield w
 
 
 def csp_messages(watch: PageWatch) -> list[str]:

@@ -17,15 +17,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import insert, update
 
-from app.config import Config
-from app.factory import create_app
-from data.access import create_token
+from data.accounts.tokens import create_token
 from data.events import RecordingPublisher
 from data.read.ticket_export import HEADER
 from data.store.db import Database
 from data.store.models import Machine, Ticket
 from data.write.services import Services
-from devtools.factories import add_machines
+from devtools.app_under_test import app_with_machines
 from tests.conftest import FakeClock
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,10 +64,7 @@ class Env:
 
 @pytest.fixture
 def env(db_url: str) -> Env:
-    config = Config(database_url=db_url, demo=False, secret_key="test")
-    app = create_app(config, RecordingPublisher())
-    db = app.server.extensions["milldash"].db
-    add_machines(db, 3)
+    app, db = app_with_machines(db_url, 3)
     tokens = {r: create_token(db, r, f"{r}-bot") for r in ("viewer", "admin", "display")}
     clock = FakeClock()
     services = Services(db, RecordingPublisher(), clock)

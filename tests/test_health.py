@@ -15,7 +15,7 @@ from sqlalchemy import text
 
 from app.config import Config
 from app.factory import create_app
-from data.access import create_token
+from data.accounts.tokens import create_token
 from data.events import RecordingPublisher
 from data.store.db import Database
 from data.store.health import unreadable_tables

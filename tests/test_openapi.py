@@ -15,11 +15,11 @@ from app.api.openapi import document
 from app.config import Config
 from app.factory import create_app
 from app.realtime.protocol import VALID_TOPICS
-from data.access import create_token
+from data.accounts.tokens import create_token
 from data.events import RecordingPublisher
 from data.read.ticket_queries import SORTABLE
 from data.roles import ROLES
-from data.store.models import MACHINE_STATUSES, TICKET_PRIORITIES, TICKET_STATUSES
+from data.vocabulary import MACHINE_STATUSES, TICKET_PRIORITIES, TICKET_STATUSES
 from devtools.factories import add_machines
 
 PREFIX = "/api/v1"
@@ -195,3 +195,28 @@ def test_created_resources_link_to_the_operations_that_use_them() -> None:
     for path in ("/tickets", "/admin/tokens", "/admin/users"):
         links = doc["paths"][path]["post"]["responses"]["201"]["links"]
         assert links and {link["operationId"] for link in links.values()} <= operation_ids
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/admin/tokens", {"role": "viewer", "name": "x", "scope": "all"}),
+        ("/admin/users", {"role": "viewer", "name": "newbie", "admin": True}),
+    ],
+)
+def test_admin_bodies_refuse_fields_the_document_does_not_name(
+    app: Any, call: Any, path: str, body: dict[str, Any]
+) -> None:
+    before = call("GET", path).get_json()
+    answer = call("POST", path, json=body)
+    assert answer.status_code == 400
+    error = answer.get_json()["error"]
+    assert error["code"] == "validation_error" and set(error["details"]) <= {"scope", "admin"}
+    assert call("GET", path).get_json() == before
+
+
+@pytest.mark.parametrize("path", ["/machines", "/ws/stats", "/tickets/1"])
+def test_options_lists_only_the_routes_methods(call: Any, path: str) -> None:
+    documented = {m.upper() for m in document()["paths"][re.sub(r"/1$", "/{ticket_id}", path)]}
+    answer = call("OPTIONS", path)
+    assert set(answer.headers["Allow"].split(", ")) == documented | {"HEAD", "OPTIONS"}

@@ -10,9 +10,9 @@ import pytest
 from app.config import Config
 from app.factory import create_app
 from components.registry import PAGES, Page, find
-from data.access import create_token
+from data.accounts.tokens import create_token
+from data.accounts.users import create_user
 from data.events import RecordingPublisher
-from data.users import create_user
 
 SCRATCH = Page(
     path="/scratch",

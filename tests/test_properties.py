@@ -34,12 +34,12 @@ from app.realtime.protocol import (
     FrameError,
     parse_frame,
 )
-from data.access import create_token
+from data.accounts.tokens import create_token
 from data.errors import ServiceError, ValidationFailed
 from data.events import EVENT_TOPICS, RecordingPublisher
 from data.read.ticket_queries import SORTABLE, TicketFilter, parse_ticket_filter, search_tickets
 from data.store.db import Database
-from data.store.models import MACHINE_STATUSES, TICKET_PRIORITIES, TICKET_STATUSES
+from data.vocabulary import MACHINE_STATUSES, TICKET_PRIORITIES, TICKET_STATUSES
 from data.write.services import Services
 from devtools.factories import add_machines
 

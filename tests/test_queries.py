@@ -22,7 +22,11 @@ import pandas as pd
 import pytest
 
 from data.errors import ValidationFailed
-from data.read import queries
+from data.read.downtime import downtime_by_reason
+from data.read.hourly_output import output_by_hour
+from data.read.kpis import oee_summary, overview_raw_sql
+from data.read.machine_sums import mttr_mtbf, oee_by_machine, overview, utilization_by_machine
+from data.read.plant_counts import machines_by_status, open_tickets_by_priority
 from data.store.db import Database
 from data.store.models import Machine, ProductionCount, StatusPeriod, Ticket
 
@@ -167,7 +171,7 @@ def by_name(df: pd.DataFrame) -> dict[str, dict[str, Any]]:
 
 def test_utilization_by_machine(db: Database, plant: dict[str, int]) -> None:
     with db.read() as s:
-        df = queries.utilization_by_machine(s, LO, HI)
+        df = utilization_by_machine(s, LO, HI)
     assert list(df.columns) == [
         "machine_id", "name", "area", "kind", "status", "running_s", "elapsed_s", "utilization",
     ]  # fmt: skip
@@ -184,7 +188,7 @@ def test_utilization_by_machine(db: Database, plant: dict[str, int]) -> None:
 
 def test_oee_by_machine(db: Database, plant: dict[str, int]) -> None:
     with db.read() as s:
-        df = queries.oee_by_machine(s, LO, HI)
+        df = oee_by_machine(s, LO, HI)
     assert list(df.columns) == [
         "machine_id", "name", "area", "running_s", "planned_s", "ideal_s", "good", "scrap",
         "availability", "performance", "quality", "oee",
@@ -223,8 +227,8 @@ def test_oee_by_machine(db: Database, plant: dict[str, int]) -> None:
 
 def test_oee_summary_is_computed_from_sums(db: Database, plant: dict[str, int]) -> None:
     with db.read() as s:
-        df = queries.oee_by_machine(s, LO, HI)
-    plant_row = queries.oee_summary(df).iloc[0]
+        df = oee_by_machine(s, LO, HI)
+    plant_row = oee_summary(df).iloc[0]
     running = 5.5 * H + 3 * H + 5 * H + 0
     planned = 6 * H + 8 * H + 5.5 * H + 8 * H
     ideal = 30.0 * 360 + 60.0 * 190 + 20.0 * 750 + 0
@@ -236,7 +240,7 @@ def test_oee_summary_is_computed_from_sums(db: Database, plant: dict[str, int]) 
     # not the mean of the machines' ratios
     assert plant_row["availability"] != pytest.approx(df["availability"].mean())
 
-    areas = queries.oee_summary(df, by="area").set_index("area")
+    areas = oee_summary(df, by="area").set_index("area")
     assert list(areas.index) == ["Assembly", "Machining"]
     asm, mach = areas.loc["Assembly"], areas.loc["Machining"]
     assert asm["availability"] == pytest.approx((5.5 * H + 3 * H) / (6 * H + 8 * H))
@@ -250,9 +254,9 @@ def test_oee_summary_is_computed_from_sums(db: Database, plant: dict[str, int]) 
 
 def test_mttr_mtbf(db: Database, plant: dict[str, int]) -> None:
     with db.read() as s:
-        whole = queries.mttr_mtbf(s, LO, HI)
-        press = queries.mttr_mtbf(s, LO, HI, machine_id=plant["Press 1"])
-        spare = queries.mttr_mtbf(s, LO, HI, machine_id=plant["Spare 4"])
+        whole = mttr_mtbf(s, LO, HI)
+        press = mttr_mtbf(s, LO, HI, machine_id=plant["Press 1"])
+        spare = mttr_mtbf(s, LO, HI, machine_id=plant["Spare 4"])
     # repairs = down periods that ended in [lo, hi): M1 07-08 (ends at lo) and 10:00-10:30,
     # M2 06-09, M3 13:00-13:30. failures = down periods that started in it: M1 10:00,
     # M2 12:00 (still open), M3 13:00.
@@ -270,8 +274,8 @@ def test_mttr_mtbf(db: Database, plant: dict[str, int]) -> None:
 
 def test_open_tickets_and_machines_by_status(db: Database, plant: dict[str, int]) -> None:
     with db.read() as s:
-        tickets = queries.open_tickets_by_priority(s)
-        statuses = queries.machines_by_status(s)
+        tickets = open_tickets_by_priority(s)
+        statuses = machines_by_status(s)
     assert tickets == {"low": 1, "medium": 0, "high": 1 + 1, "critical": 1}
     assert statuses == {
         "running": 1, "idle": 1, "setup": 0, "down": 1, "maintenance": 0, "offline": 1,
@@ -280,17 +284,17 @@ def test_open_tickets_and_machines_by_status(db: Database, plant: dict[str, int]
 
 def test_counts_on_an_empty_database(db: Database) -> None:
     with db.read() as s:
-        assert queries.open_tickets_by_priority(s) == dict.fromkeys(
+        assert open_tickets_by_priority(s) == dict.fromkeys(
             ("low", "medium", "high", "critical"), 0
         )
-        assert sum(queries.machines_by_status(s).values()) == 0
-        assert len(queries.machines_by_status(s)) == 6
+        assert sum(machines_by_status(s).values()) == 0
+        assert len(machines_by_status(s)) == 6
 
 
 def test_downtime_by_reason(db: Database, plant: dict[str, int]) -> None:
     with db.read() as s:
-        df = queries.downtime_by_reason(s, LO, HI)
-        top2 = queries.downtime_by_reason(s, LO, HI, limit=2)
+        df = downtime_by_reason(s, LO, HI)
+        top2 = downtime_by_reason(s, LO, HI, limit=2)
     assert list(df.columns) == ["reason", "seconds", "count"]
     # hydraulics: M2 12:00-open, 4 h; jam: M1 10:00-10:30 + M3 13:00-13:30 (M1 07-08 ends at
     # lo: no overlap); unspecified: M2 06-09, 1 h inside. Ties ordered by reason.
@@ -302,9 +306,9 @@ def test_downtime_by_reason(db: Database, plant: dict[str, int]) -> None:
 
 def test_output_by_hour(db: Database, plant: dict[str, int]) -> None:
     with db.read() as s:
-        df = queries.output_by_hour(s, LO, HI)
-        assembly = queries.output_by_hour(s, LO, HI, area="Assembly")
-        mill = queries.output_by_hour(s, LO, HI, machine_id=plant["Mill 3"])
+        df = output_by_hour(s, LO, HI)
+        assembly = output_by_hour(s, LO, HI, area="Assembly")
+        mill = output_by_hour(s, LO, HI, machine_id=plant["Mill 3"])
     assert list(df.columns) == ["hour", "good", "scrap", "target"]
     assert df["hour"].tolist() == [pd.Timestamp(at(h)) for h in range(8, 16)]
     assert str(df["hour"].dt.tz) == "UTC"
@@ -324,7 +328,7 @@ def test_output_by_hour(db: Database, plant: dict[str, int]) -> None:
 
 def test_output_by_hour_partial_hours(db: Database, plant: dict[str, int]) -> None:
     with db.read() as s:
-        df = queries.output_by_hour(s, at(8, 30), at(10, 15))
+        df = output_by_hour(s, at(8, 30), at(10, 15))
     assert df["hour"].tolist() == [pd.Timestamp(at(h)) for h in (8, 9, 10)]
     assert df["good"].tolist() == [0, 100 + 500, 120]  # M1's 08:00 is before 08:30
     rate = 3600 / 30 + 3600 / 60 + 3600 / 20 + 3600 / 45
@@ -333,7 +337,7 @@ def test_output_by_hour_partial_hours(db: Database, plant: dict[str, int]) -> No
 
 def test_overview(db: Database, plant: dict[str, int]) -> None:
     with db.read() as s:
-        doc = queries.overview(s, LO, HI)
+        doc = overview(s, LO, HI)
     assert set(doc) == {
         "from", "to", "machines", "utilization", "oee", "oee_by_area", "open_tickets",
         "mttr_hours", "mtbf_hours", "output",
@@ -374,8 +378,8 @@ def test_overview(db: Database, plant: dict[str, int]) -> None:
 
 def test_overview_raw_sql_agrees_with_overview(db: Database, plant: dict[str, int]) -> None:
     with db.read() as s:
-        raw = queries.overview_raw_sql(s, LO, HI)
-        doc = queries.overview(s, LO, HI)
+        raw = overview_raw_sql(s, LO, HI)
+        doc = overview(s, LO, HI)
     assert raw == {
         "machines": 4,
         "running_s": pytest.approx(5.5 * H + 3 * H + 5 * H),
@@ -395,8 +399,8 @@ def test_overview_raw_sql_agrees_with_overview(db: Database, plant: dict[str, in
 
 def test_empty_plant_overview(db: Database) -> None:
     with db.read() as s:
-        doc = queries.overview(s, LO, HI)
-        raw = queries.overview_raw_sql(s, LO, HI)
+        doc = overview(s, LO, HI)
+        raw = overview_raw_sql(s, LO, HI)
     assert doc["machines"]["total"] == 0 and doc["oee_by_area"] == []
     assert doc["utilization"] == 0.0 and doc["oee"]["oee"] == 0.0
     assert doc["mttr_hours"] is None and doc["mtbf_hours"] is None
@@ -407,4 +411,4 @@ def test_empty_plant_overview(db: Database) -> None:
 
 def test_a_reversed_window_is_refused(db: Database) -> None:
     with db.read() as s, pytest.raises(ValidationFailed, match="end must be after"):
-        queries.overview(s, HI, LO)
+        overview(s, HI, LO)

@@ -16,7 +16,7 @@ from app.config import Config
 from app.factory import create_app
 from app.hosts import host_allowed, hostname
 from app.security import parse_output_key
-from data.access import create_token
+from data.accounts.tokens import create_token
 from devtools.factories import add_machines
 from devtools.live_server import LiveServer
 
@@ -54,7 +54,7 @@ class Env:
             token = create_token(self.db, "display", "tv")
             assert self.client.get(f"/wall?token={token}").status_code == 303
             return
-        from data.users import create_user
+        from data.accounts.users import create_user
 
         password = create_user(self.db, f"{role}-person", role)
         answer = self.client.post("/login", data={"name": f"{role}-person", "password": password})

@@ -32,7 +32,7 @@ from werkzeug.serving import make_server
 
 from app.config import Config
 from app.factory import create_app
-from data.access import create_token, verify_token
+from data.accounts.tokens import create_token, verify_token
 from data.events import RecordingPublisher
 from devtools.factories import add_machines
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
+
 import pytest
 from sqlalchemy import func, select
 
 from data.errors import Conflict, NotFound, ValidationFailed
 from data.store.models import EventLog, Machine, StatusPeriod, Ticket, TicketHistory
-from data.write.services import WORKFLOW, Services
+from data.write.outbox import Outbox
+from data.write.services import Services
+from data.write.workflow import WORKFLOW
 from devtools.factories import add_machines
 
 
@@ -238,12 +243,12 @@ class ExplodingPublisher:
 def test_failure_after_change_leaves_neither_change_nor_event(db, clock, machine_id, monkeypatch):
     services = Services(db, ExplodingPublisher(), clock)
 
-    def fail_after_append(self, session, pending, now):
-        original(self, session, pending, now)
+    def fail_after_append(self, session, events, now):
+        original(self, session, events, now)
         raise RuntimeError("disk full")
 
-    original = Services._append
-    monkeypatch.setattr(Services, "_append", fail_after_append)
+    original = Outbox.append
+    monkeypatch.setattr(Outbox, "append", fail_after_append)
     with pytest.raises(RuntimeError):
         services.report_status(machine_id, {"status": "down"})
     with pytest.raises(RuntimeError):
@@ -266,25 +271,35 @@ def test_seq_is_gap_free_after_rollback(services, publisher, db, machine_id):
     assert [e.seq for e in publisher.events] == seqs
 
 
-def test_concurrent_writers_keep_seq_gap_free(db, machine_id):
-    import threading
-
-    services = Services(db)
+def run_together(count: int, work: Callable[[int], None]) -> None:
+    """`work(0)` ... `work(count - 1)`, each in its own thread, released at once by a barrier;
+    an exception in any of them fails the test."""
+    barrier = threading.Barrier(count)
     errors: list[BaseException] = []
 
-    def work(n: int) -> None:
+    def run(n: int) -> None:
         try:
-            for i in range(10):
-                services.record_production({"machine_id": machine_id, "good": n, "scrap": i})
+            barrier.wait()
+            work(n)
         except BaseException as exc:  # collected and asserted below
             errors.append(exc)
 
-    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     assert errors == []
+
+
+def test_concurrent_writers_keep_seq_gap_free(db, machine_id):
+    services = Services(db)
+
+    def work(n: int) -> None:
+        for i in range(10):
+            services.record_production({"machine_id": machine_id, "good": n, "scrap": i})
+
+    run_together(4, work)
     with db.read() as session:
         seqs = session.scalars(select(EventLog.seq).order_by(EventLog.seq)).all()
     assert seqs == list(range(1, 41))
@@ -305,26 +320,11 @@ def test_concurrent_escalations_alert_once(db, machine_id):
     """Eight operators raise the same ticket to critical at once: one change, one history row,
     one alert. PostgreSQL reads under READ COMMITTED, so without the row lock every writer saw
     "high" and wrote its own change (SQLite's BEGIN IMMEDIATE serialises them anyway)."""
-    import threading
-
     services = Services(db)
     ticket = new_ticket(services, machine_id)
-    barrier = threading.Barrier(8)
-    errors: list[BaseException] = []
-
-    def escalate(n: int) -> None:
-        try:
-            barrier.wait()
-            services.update_ticket(ticket["id"], {"priority": "critical"}, f"op-{n}")
-        except BaseException as exc:  # collected and asserted below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=escalate, args=(n,)) for n in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    run_together(
+        8, lambda n: services.update_ticket(ticket["id"], {"priority": "critical"}, f"op-{n}")
+    )
     with db.read() as session:
         types = session.scalars(select(EventLog.type).order_by(EventLog.seq)).all()
         rows = session.scalars(select(TicketHistory).where(TicketHistory.field == "priority"))

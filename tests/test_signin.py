@@ -22,10 +22,10 @@ from app.config import Config
 from app.cpu_pool import Busy, CpuPool
 from app.factory import create_app
 from app.login_throttle import ACCOUNT_RULE, FailureTable, LoginThrottle, Rule
-from data.access import create_token, still_valid
+from data.accounts.tokens import create_token, still_valid
+from data.accounts.users import MAX_PASSWORD, authenticate, create_user, verify_password
 from data.errors import ValidationFailed
 from data.store.models import UiSession
-from data.users import MAX_PASSWORD, authenticate, create_user, verify_password
 from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -291,7 +291,7 @@ GEVENT_SCRIPT = textwrap.dedent(
 
     from app.config import Config
     from app.factory import create_app
-    from data.users import create_user
+    from data.accounts.users import create_user
 
     config = Config(database_url=sys.argv[1], demo=False, secret_key="t")
     config.password_checks, config.login_throttle = 2, False
@@ -420,7 +420,7 @@ def test_still_valid_expires_person_sessions_only(env):
     row = session_row(env, "kim")
     principal = authenticate(env.db, "kim", password, verify_password)
     assert principal is not None
-    from data.access import Principal
+    from data.accounts.tokens import Principal
 
     mine = Principal("kim", "operator", None, principal.user_id, row.id)
     assert still_valid(env.db, mine, now=row.created_at + timedelta(hours=11))

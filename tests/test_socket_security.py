@@ -9,7 +9,7 @@ import pytest
 import requests
 import websocket
 
-from data.users import create_user
+from data.accounts.users import create_user
 from devtools.live_server import recv_json, serve_plant
 from tests.waiting import wait_until
 
@@ -101,7 +101,7 @@ def test_logout_closes_the_users_socket(server):
 def test_revoked_token_closes_its_socket(server):
     from sqlalchemy import func, select
 
-    from data.access import create_token, revoke_token
+    from data.accounts.tokens import create_token, revoke_token
     from data.store.models import ApiToken
 
     token = create_token(server.db, "viewer", "short-lived")

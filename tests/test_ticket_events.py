@@ -14,12 +14,10 @@ from typing import Any
 import pytest
 import requests
 
-from app.config import Config
-from app.factory import create_app
-from data.access import create_token
-from data.events import EVENT_TOPICS, RecordingPublisher
+from data.accounts.tokens import create_token
+from data.events import EVENT_TOPICS
+from devtools.app_under_test import app_with_machines
 from devtools.browser import PageWatch, browser  # noqa: F401 - fixture
-from devtools.factories import add_machines
 from devtools.live_server import LiveServer, serve_plant
 
 ALERT_FIELDS = {"ticket_id", "machine_id", "machine_name", "priority", "title", "description"}
@@ -57,10 +55,7 @@ class Client:
 
 @pytest.fixture
 def api(db_url: str) -> Any:
-    config = Config(database_url=db_url, demo=False, secret_key="test")
-    app = create_app(config, RecordingPublisher())
-    db = app.server.extensions["milldash"].db
-    add_machines(db, 2)
+    app, db = app_with_machines(db_url, 2)
     yield Client(app, create_token(db, "operator", "olga"))
     db.dispose()
 
@@ -212,7 +207,7 @@ def test_open_maintenance_page_follows_assignee_and_escalation(server: LiveServe
     watch = PageWatch(browser)
     try:
         page = watch.page
-        page.goto(f"{server.url}/maintenance?token={server.tokens['operator']}")
+        server.sign_in(page, "operator", "/maintenance")
         page.wait_for_selector('#connection-status[data-state="connected"]', timeout=15000)
         page.wait_for_selector("#tickets-count:has-text('match')", timeout=10000)
         body = {"machine_id": 1, "title": "Gearbox whining", "priority": "high"}

@@ -9,7 +9,7 @@ from argon2 import PasswordHasher
 
 from app.config import Config
 from app.factory import create_app
-from data.users import create_user
+from data.accounts.users import create_user
 
 HTTPS_PROXY = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.7"}
 _CHEAP = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)

@@ -11,7 +11,7 @@ import requests
 from playwright.sync_api import expect
 
 from components.theme import STATUS_COLORS
-from data.users import create_user
+from data.accounts.users import create_user
 from data.write.services import Services
 from devtools.browser import PageWatch, browser  # noqa: F401 - fixture
 from devtools.live_server import LiveServer, serve_plant
@@ -40,9 +40,8 @@ def server(tmp_path_factory):
 
 @pytest.fixture
 def watch(browser):  # noqa: F811
-    w = PageWatch(browser)
-    yield w
-    w.close()
+    with PageWatch(browser) as w:
+        yield w
 
 
 Cookies = list[dict[str, Any]]

@@ -23,8 +23,8 @@ from callbacks.wall import (
     wall_views,
 )
 from components import wall as ui
-from data.access import Principal
-from data.read import queries
+from data.accounts.tokens import Principal
+from data.read.machine_sums import overview
 from data.store.models import Machine
 from data.write.services import Services
 
@@ -305,7 +305,7 @@ def test_plant_view_equals_the_overview_for_its_window(db, services, clock, plan
     hi = datetime.fromisoformat(props["data-to"])
     assert (lo, hi) == today_window(clock.now)
     with db.read() as session:
-        api = queries.overview(session, lo, hi)
+        api = overview(session, lo, hi)
     shown = kpis_of(body)
     assert {path: value for path, (value, _) in shown.items()} == {
         path: ui.lookup(api, path) for path in shown
@@ -326,7 +326,7 @@ def test_area_view_scopes_tiles_grid_and_tickets(db, services, clock, plant):
     lo = datetime.fromisoformat(props["data-from"])
     hi = datetime.fromisoformat(props["data-to"])
     with db.read() as session:
-        api = queries.overview(session, lo, hi)
+        api = overview(session, lo, hi)
     area = next(a for a in api["oee_by_area"] if a["area"] == "Machining")
     shown = kpis_of(body)
     for key in ("availability", "performance", "quality", "oee"):

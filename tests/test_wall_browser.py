@@ -115,9 +115,8 @@ def server(tmp_path_factory):
 
 @pytest.fixture
 def watch(browser):  # noqa: F811
-    w = PageWatch(browser, 1920, 1080)
-    yield w
-    w.close()
+    with PageWatch(browser, 1920, 1080) as w:
+        yield w
 
 
 def open_wall(watch: PageWatch, server: LiveServer, query: str = "") -> Any:

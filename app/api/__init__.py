@@ -123,17 +123,18 @@ def create_api_blueprint() -> Blueprint:
             raise MethodNotAllowed(valid_methods=sorted(allowed))
         return error_response(404, "not_found", f"No API endpoint /api/v1/{unknown}.")
 
-    @bp.after_request
-    def _options_allow(response: Any) -> Any:
-        # Flask's automatic OPTIONS answer would list the catch-all's methods too.
-        if request.method == "OPTIONS" and response.status_code < 300:
-            allowed = _methods_elsewhere(request.path)
-            if not allowed:
-                return error_response(404, "not_found", f"No API endpoint {request.path}.")
-            response.headers["Allow"] = ", ".join(sorted(allowed))
-        return response
-
     return bp
+
+
+def _options_allow(response: Any) -> Any:
+    """Flask's automatic OPTIONS answer on an API path would list the catch-all's methods too
+    (and Dash's page route's, for the socket routes registered on the server itself)."""
+    if request.method == "OPTIONS" and request.path.startswith("/api/"):
+        allowed = _methods_elsewhere(request.path)
+        if not allowed:
+            return error_response(404, "not_found", f"No API endpoint {request.path}.")
+        response.headers["Allow"] = ", ".join(sorted(allowed))
+    return response
 
 
 def _methods_elsewhere(path: str) -> set[str]:
@@ -162,6 +163,7 @@ def _methods_elsewhere(path: str) -> set[str]:
 def register_error_handlers(app: Flask) -> None:
     """JSON errors for the API and Dash's callback endpoint; depth-limited JSON bodies."""
     app.json = LimitedJSONProvider(app)
+    app.after_request(_options_allow)
 
     def is_json_path() -> bool:
         return request.path.startswith(JSON_ERROR_PATHS)

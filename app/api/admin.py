@@ -9,9 +9,9 @@ from flask import Blueprint, jsonify
 from app.api.auth import json_body, require
 from app.context import ctx
 from app.cpu_pool import hash_off_loop
-from data.access import create_token, list_tokens, revoke_token
+from data.accounts.tokens import create_token, list_tokens, revoke_token
+from data.accounts.users import create_user, disable_user, list_users
 from data.errors import NotFound, ValidationFailed
-from data.users import create_user, disable_user, list_users
 
 
 def _text(body: Any, key: str) -> str:
@@ -19,6 +19,19 @@ def _text(body: Any, key: str) -> str:
     if not isinstance(value, str):
         raise ValidationFailed(f"'{key}' is required text.", {key: "required"})
     return value
+
+
+def _fields(body: Any, allowed: tuple[str, ...]) -> Any:
+    """The body, if it is an object with no field besides `allowed` (as the document says)."""
+    if not isinstance(body, dict):
+        raise ValidationFailed("The body must be a JSON object.", {"body": "not an object"})
+    unknown = sorted(set(body) - set(allowed))
+    if unknown:
+        raise ValidationFailed(
+            f"Unknown field {unknown[0]!r}; allowed: {', '.join(allowed)}.",
+            {name: "unknown field" for name in unknown},
+        )
+    return body
 
 
 def register(bp: Blueprint) -> None:
@@ -30,7 +43,7 @@ def register(bp: Blueprint) -> None:
     @bp.post("/admin/tokens")
     @require("admin")
     def new_token() -> Any:
-        body = json_body()
+        body = _fields(json_body(), ("role", "name"))
         secret = create_token(ctx().db, _text(body, "role"), _text(body, "name"))
         created = list_tokens(ctx().db)[-1]
         return jsonify({**created, "token": secret}), 201
@@ -50,7 +63,7 @@ def register(bp: Blueprint) -> None:
     @bp.post("/admin/users")
     @require("admin")
     def new_user() -> Any:
-        body = json_body()
+        body = _fields(json_body(), ("role", "name", "password"))
         password = body.get("password") if isinstance(body, dict) else None
         if password is not None and not isinstance(password, str):
             raise ValidationFailed("'password' must be text.", {"password": "not text"})

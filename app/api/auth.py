@@ -9,10 +9,10 @@ from typing import Any, TypeVar
 from flask import g, request, session
 
 from app.context import ctx
-from data.access import Principal, still_valid, verify_token
+from data.accounts.tokens import Principal, still_valid, verify_token
 from data.errors import ServiceError
+from data.roles import allows
 
-RANK = {"display": 0, "viewer": 1, "operator": 2, "admin": 3}
 ANONYMOUS = Principal(name="anonymous", role="viewer")
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -73,7 +73,7 @@ def check_role(role: str, allow_display: bool = False) -> Principal:
         raise Unauthorized("Sign in or send 'Authorization: Bearer <token>'.")
     if principal.role == "display" and allow_display:
         return principal
-    if principal.role == "display" or RANK[principal.role] < RANK[role]:
+    if not allows(principal.role, role):
         raise Forbidden(f"This needs the {role} role; you have {principal.role}.")
     return principal
 

@@ -11,7 +11,7 @@ from app.api.auth import require
 from app.context import ctx
 from data.errors import ValidationFailed
 from data.events import ALL, TOPICS
-from data.read import queries
+from data.read import machine_sums
 from data.read.event_queries import events_after, latest_seq, oldest_seq
 from data.store.health import unreadable_tables
 from data.store.sqltypes import UTC_MAX, UTC_MIN, as_utc, utcnow
@@ -106,7 +106,7 @@ def register(bp: Blueprint) -> None:
     def overview() -> Any:
         lo, hi = parse_window(request.args)
         with ctx().db.read() as session:
-            return jsonify(queries.overview(session, lo, hi))
+            return jsonify(machine_sums.overview(session, lo, hi))
 
     @bp.get("/events")
     @require("viewer", allow_display=True)

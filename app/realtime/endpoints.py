@@ -19,7 +19,8 @@ from app.context import ctx
 from app.realtime.connection import CLOSED, ENDED, OVERFLOW, POLICY, Connection, text_frame
 from app.realtime.handshake import client_address, register_handshake
 from app.realtime.protocol import FrameError, parse_frame, parse_topics
-from data.access import still_valid
+from data.accounts.tokens import still_valid
+from data.events import SystemAlert
 from data.read.records import iso
 from data.store.sqltypes import utcnow
 
@@ -150,7 +151,9 @@ def _handle(frame: Any, conn: Connection, hub: Any, services: Any) -> dict[str, 
     if frame.type == "stats":
         return hub.stats()
     if frame.type == "broadcast":
-        events = services.append_events([("system_alert", frame.data)])
+        data = frame.data or {}
+        alert = SystemAlert(message=data["message"], level=data["level"])
+        events = services.append_events([alert])
         return {"type": "broadcasted", "seq": events[-1].seq}
     raise FrameError("unknown_type", f"Unknown frame type {frame.type!r}.")
 

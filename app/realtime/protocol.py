@@ -6,12 +6,11 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from data.events import ALL, TOPICS
+from data.events import ALERT_LEVELS, ALL, TOPICS
 
 VALID_TOPICS = (*TOPICS, ALL)
 CLIENT_TYPES = ("subscribe", "unsubscribe", "ping", "status")
 ADMIN_TYPES = ("broadcast", "stats")
-ALERT_LEVELS = ("info", "warning", "critical")
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """KPI arithmetic on already-aggregated rows: OEE ratios, sums by area, reliability, the
-overview document, hourly output. These are pure (`data.read.queries` runs the SQL and calls them),
+overview document, hourly output. These are pure (data.read.machine_sums, hourly_output and
+downtime run the SQL and call them),
 except `overview_raw_sql`, the one hand-written statement the benchmark uses as a lower bound.
 
 Definitions (a window is half-open [lo, hi) in UTC; every machine's elapsed time is hi - lo):
@@ -30,8 +31,8 @@ from sqlalchemy.orm import Session
 
 from data.errors import ValidationFailed
 from data.read.records import iso
-from data.store.models import MACHINE_STATUSES, TICKET_PRIORITIES
 from data.store.sqltypes import UTCDateTime, as_utc
+from data.vocabulary import MACHINE_STATUSES, TICKET_PRIORITIES
 
 RATIOS = ("availability", "performance", "quality", "oee")
 SUMS = ("running_s", "planned_s", "ideal_s", "good", "scrap")
@@ -122,25 +123,35 @@ MACHINE_COLUMNS = [
 ]
 
 
+# The summed columns of a query row and the Python type each becomes.
+SUM_TYPES: dict[str, type] = {
+    "running_s": float,
+    "offline_s": float,
+    "failures": int,
+    "repairs": int,
+    "repair_s": float,
+    "good": int,
+    "scrap": int,
+    "ideal_s": float,
+}
+
+
+def typed_sums(row: Any, names: Any = SUM_TYPES) -> dict[str, Any]:
+    """The sums `names` of a query row as plain Python numbers (see SUM_TYPES)."""
+    return {name: SUM_TYPES[name](row[name]) for name in names}
+
+
 def machine_sums(row: Any, elapsed: float) -> dict[str, Any]:
     """One machine's sums as plain Python numbers, with elapsed and planned time."""
-    offline = float(row["offline_s"])
     return {
         "machine_id": int(row["machine_id"]),
         "name": row["name"],
         "area": row["area"],
         "kind": row["kind"],
         "status": row["status"],
-        "running_s": float(row["running_s"]),
-        "offline_s": offline,
-        "failures": int(row["failures"]),
-        "repairs": int(row["repairs"]),
-        "repair_s": float(row["repair_s"]),
-        "good": int(row["good"]),
-        "scrap": int(row["scrap"]),
-        "ideal_s": float(row["ideal_s"]),
+        **typed_sums(row),
         "elapsed_s": elapsed,
-        "planned_s": max(0.0, elapsed - offline),
+        "planned_s": max(0.0, elapsed - float(row["offline_s"])),
     }
 
 
@@ -231,7 +242,8 @@ _OVERLAP = {
     "postgresql": "GREATEST(EXTRACT(EPOCH FROM LEAST(COALESCE(ended_at, :hi), :hi)"
     " - GREATEST(started_at, :lo))::float8, 0.0)",
 }
-# See data.read.queries: without it SQLite walks (machine_id, started_at) over the whole history.
+# See data.read.periods_by_end: without it SQLite walks (machine_id, started_at) over the whole
+# history.
 _SQLITE_HINT = "INDEXED BY ix_status_periods_ended"
 _RAW_OVERVIEW = """
 WITH p AS (
@@ -268,11 +280,5 @@ def overview_raw_sql(session: Session, lo: datetime, hi: datetime) -> dict[str, 
         bindparam("lo", lo, type_=UTCDateTime()), bindparam("hi", hi, type_=UTCDateTime())
     )
     row = session.execute(stmt).mappings().one()
-    return {
-        "machines": int(row["machines"]),
-        "running_s": float(row["running_s"]),
-        "offline_s": float(row["offline_s"]),
-        "good": int(row["good"]),
-        "scrap": int(row["scrap"]),
-        "ideal_s": float(row["ideal_s"]),
-    }
+    totals = ("running_s", "offline_s", "good", "scrap", "ideal_s")
+    return {"machines": int(row["machines"]), **typed_sums(row, totals)}

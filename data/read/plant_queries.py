@@ -9,7 +9,7 @@ import pandas as pd
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from data.read import queries
+from data.read import machine_sums
 from data.read.records import machine_record, ticket_record
 from data.store.models import Machine, StatusPeriod, Ticket
 from data.store.sqltypes import as_utc
@@ -17,7 +17,7 @@ from data.store.sqltypes import as_utc
 
 def machine_list(session: Session, lo: datetime, hi: datetime) -> list[dict[str, Any]]:
     """Every machine with its utilization over [lo, hi), ordered by area then name."""
-    frame = queries.utilization_by_machine(session, lo, hi)
+    frame = machine_sums.utilization_by_machine(session, lo, hi)
     utilization = dict(zip(frame["machine_id"], frame["utilization"], strict=True))
     machines = session.scalars(select(Machine).order_by(Machine.area, Machine.name))
     return [machine_record(m, float(utilization.get(m.id, 0.0))) for m in machines]
@@ -75,15 +75,15 @@ def machine_detail(session: Session, machine_id: int, lo: datetime, hi: datetime
     machine = session.get(Machine, machine_id)
     if machine is None:
         return None
-    util = queries.machine_utilization(session, machine_id, lo, hi)
+    util = machine_sums.machine_utilization(session, machine_id, lo, hi)
     tickets = session.scalars(
         select(Ticket).where(Ticket.machine_id == machine_id).order_by(Ticket.id.desc()).limit(10)
     )
-    oee = queries.oee_by_machine(session, lo, hi)
+    oee = machine_sums.oee_by_machine(session, lo, hi)
     row = oee[oee["machine_id"] == machine_id]
     return {
         "machine": machine_record(machine, util),
-        "reliability": queries.mttr_mtbf(session, lo, hi, machine_id=machine_id),
+        "reliability": machine_sums.mttr_mtbf(session, lo, hi, machine_id=machine_id),
         "oee": row.iloc[0].to_dict() if not row.empty else None,
         "tickets": [ticket_record(t) for t in tickets],
         "ideal_cycle_time_s": machine.ideal_cycle_time_s,

@@ -11,9 +11,10 @@ from sqlalchemy import Select, String, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from data.read.records import ticket_record
-from data.store.models import TICKET_PRIORITIES, TICKET_STATUSES, Machine, Ticket
+from data.store.models import Machine, Ticket
 from data.store.sqltypes import as_utc
 from data.validation import MAX_ID, _Input, in_range, parse
+from data.vocabulary import TICKET_PRIORITIES, TICKET_STATUSES
 
 SORTABLE = {
     "id": Ticket.id,

@@ -6,14 +6,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, literal_column, or_, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from data.read import kpis, queries
+from data.read import downtime, kpis, plant_counts
 from data.read.event_queries import latest_events
 from data.read.records import ticket_record
-from data.store.models import TICKET_PRIORITIES, Machine, Ticket
-from data.store.sqltypes import overlap_seconds
+from data.store.models import Machine, Ticket
+from data.vocabulary import TICKET_PRIORITIES
 
 ALERT_TYPES = ("maintenance_alert", "system_alert")
 URGENCY = tuple(reversed(TICKET_PRIORITIES))  # critical first
@@ -21,11 +21,11 @@ URGENCY = tuple(reversed(TICKET_PRIORITIES))  # critical first
 
 def open_tickets_by_priority(session: Session, area: str | None) -> dict[str, int]:
     if area is None:
-        return queries.open_tickets_by_priority(session)
+        return plant_counts.open_tickets_by_priority(session)
     rows = session.execute(
         select(Ticket.priority, func.count())
         .join(Machine, Machine.id == Ticket.machine_id)
-        .where(Ticket.status.in_(queries.OPEN_TICKET_STATUSES), Machine.area == area)
+        .where(Ticket.status.in_(plant_counts.OPEN_TICKET_STATUSES), Machine.area == area)
         .group_by(Ticket.priority)
     ).all()
     return kpis.full_counts(dict(rows), TICKET_PRIORITIES)  # type: ignore[arg-type]
@@ -43,29 +43,12 @@ def downtime_reasons(
     session: Session, lo: datetime, hi: datetime, machine_ids: list[int] | None, limit: int = 5
 ) -> list[dict[str, Any]]:
     """Top `down` reasons in [lo, hi) for the plant (None) or the given machines."""
-    if machine_ids is None:
-        df = queries.downtime_by_reason(session, lo, hi, limit)
-        return df.to_dict("records")
-    if not machine_ids:
+    if machine_ids is not None and not machine_ids:
         return []
-    sp = queries.SP
-    # Inlined, not bound: GROUP BY must repeat the selected expression on PostgreSQL.
-    unspecified = literal_column(f"'{queries.UNSPECIFIED}'")
-    reason = func.coalesce(sp.reason, unspecified).label("reason")
-    seconds = func.sum(overlap_seconds(sp.started_at, sp.ended_at, lo, hi)).label("seconds")
-    rows = session.execute(
-        select(reason, seconds)
-        .where(
-            sp.status == "down",
-            sp.machine_id.in_(machine_ids),
-            sp.started_at < hi,
-            or_(sp.ended_at.is_(None), sp.ended_at > lo),
-        )
-        .group_by(reason)
-        .order_by(seconds.desc(), reason)
-        .limit(limit)
-    ).all()
-    return [{"reason": r, "seconds": float(s)} for r, s in rows]
+    df = downtime.downtime_by_reason(session, lo, hi, limit, machine_ids)
+    if machine_ids is None:
+        return df.to_dict("records")
+    return df[["reason", "seconds"]].to_dict("records")
 
 
 def open_ticket_list(session: Session, area: str | None, limit: int = 12) -> list[dict[str, Any]]:
@@ -74,7 +57,7 @@ def open_ticket_list(session: Session, area: str | None, limit: int = 12) -> lis
     stmt = (
         select(Ticket)
         .join(Machine, Machine.id == Ticket.machine_id)
-        .where(Ticket.status.in_(queries.OPEN_TICKET_STATUSES))
+        .where(Ticket.status.in_(plant_counts.OPEN_TICKET_STATUSES))
         .order_by(rank, Ticket.created_at, Ticket.id)
         .limit(limit)
     )

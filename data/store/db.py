@@ -18,7 +18,8 @@ class Database:
     """One engine per process; `read()` and `write()` give sessions in a transaction.
 
     SQLite write transactions start with BEGIN IMMEDIATE so two writers never deadlock on a
-    lock upgrade; PostgreSQL writers of events serialise on an advisory lock (see services).
+    lock upgrade; PostgreSQL writers of events serialise on an advisory lock
+    (data/write/outbox.py).
     """
 
     def __init__(self, url: str, echo: bool = False) -> None:

@@ -1,1 +1,2 @@
-"""The write side: services that change rows and append their events."""
+"""The write side: one module per aggregate (machines, production, tickets), the outbox that
+runs their transactions and records their events, and the `Services` facade over them."""

@@ -1,42 +1,38 @@
-"""Ticket write side: the rows that opening or changing a ticket writes, and the events that
-say so. `Services` (data/write/services.py) runs these inside its transaction and appends the events
-to the outbox; nothing here commits or publishes."""
+"""Ticket aggregate: opening a ticket and changing it along the workflow
+(data/write/workflow.py), with its history rows and the events that say so. Runs inside an
+outbox transaction (data/write/outbox.py); nothing here commits or publishes."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from data.errors import Conflict, NotFound
-from data.store.models import Machine, StatusPeriod, Ticket, TicketHistory
+from data.errors import NotFound
+from data.events import (
+    Changes,
+    DashboardRefresh,
+    DomainEvent,
+    MaintenanceAlert,
+    TicketStatusChange,
+    TicketUpdated,
+)
+from data.read.records import ticket_record
+from data.store.models import StatusPeriod, Ticket, TicketHistory
 from data.validation import MAX_ID, TicketCreate, TicketUpdate
+from data.write import machines
+from data.write.outbox import Transaction
+from data.write.workflow import DONE_STATUSES, check_move
 
-# Allowed ticket moves (CONTRACT §2); everything else is refused with a reason.
-WORKFLOW: dict[str, tuple[str, ...]] = {
-    "open": ("in_progress", "on_hold", "cancelled"),
-    "in_progress": ("on_hold", "resolved"),
-    "on_hold": ("in_progress", "resolved", "cancelled"),
-    "resolved": ("closed", "open"),
-    "closed": (),
-    "cancelled": (),
-}
-# A ticket in one of these needs nobody any more: raising its priority alerts no one.
-DONE_STATUSES = ("resolved", "closed", "cancelled")
 # Status first: the workflow check refuses a bad move before anything else is written.
 UPDATABLE = ("status", "assignee", "priority")
 
-PendingEvent = tuple[str, dict[str, Any]]
-Changes = dict[str, dict[str, str | None]]
 
-
-def open_ticket(
-    session: Session, form: TicketCreate, machine: Machine, actor: str, now: datetime
-) -> tuple[Ticket, list[PendingEvent]]:
-    """Insert a ticket (linked to the machine's open down period, if it is down), its first
-    history row, and its `maintenance_alert` + `dashboard_refresh`."""
+def create_ticket(tx: Transaction, form: TicketCreate, actor: str) -> dict[str, Any]:
+    """Open a ticket (linked to the machine's open down period, if it is down) with its first
+    history row; emits `maintenance_alert` + `dashboard_refresh`; returns the ticket's record."""
+    session = tx.session
+    machine = machines.get_machine(session, form.machine_id)
     down_period = None
     if machine.status == "down":
         down_period = session.scalar(
@@ -52,36 +48,58 @@ def open_ticket(
         status="open",
         assignee=form.assignee or None,
         reported_by=actor,
-        created_at=now,
-        updated_at=now,
+        created_at=tx.now,
+        updated_at=tx.now,
         down_period_id=down_period,
     )
     session.add(ticket)
     session.flush()
-    _history(session, ticket, "status", None, "open", actor, now)
+    _history(tx, ticket, "status", None, "open", actor)
     session.flush()
     session.refresh(ticket)
-    return ticket, [
-        ("maintenance_alert", alert(ticket)),
-        ("dashboard_refresh", {"refresh_all": False, "reason": "maintenance_alert"}),
-    ]
+    new = alert(ticket)
+    tx.emit(new, DashboardRefresh.after(new))
+    return ticket_record(ticket)
 
 
-def alert(ticket: Ticket, **extra: Any) -> dict[str, Any]:
-    """The `maintenance_alert` payload: the same for a new ticket and an escalated one, so the
-    UI's critical toast and the wall's takeover treat both alike."""
-    return {
-        "ticket_id": ticket.id,
-        "machine_id": ticket.machine_id,
-        "machine_name": ticket.machine.name,
-        "priority": ticket.priority,
-        "title": ticket.title,
-        "description": ticket.description,
-        **extra,
-    }
+def update_ticket(
+    tx: Transaction, ticket_id: int, form: TicketUpdate, actor: str
+) -> dict[str, Any]:
+    """Change status (along the workflow), assignee or priority; each change is history and
+    every change is an event; resolving a ticket ends its machine's down period. A request
+    that changes nothing writes nothing, not even `updated_at`: clients compare it to tell
+    whether a ticket changed. Returns the ticket's record with its history."""
+    ticket = locked_ticket(tx, ticket_id)
+    changes = requested_changes(ticket, form)
+    events = apply_changes(tx, ticket, changes, actor)
+    if changes.get("status", {}).get("new") == "resolved":
+        repaired = machines.end_down_period(tx, ticket)
+        if repaired is not None:
+            events.append(repaired)
+    if events:
+        # The refresh names the ticket event: ticket_status_change or ticket_updated.
+        tx.emit(*events, DashboardRefresh.after(events[0]))
+    tx.session.refresh(ticket)  # the new history rows
+    return ticket_record(ticket, with_history=True)
 
 
-def locked_ticket(session: Session, ticket_id: int) -> Ticket:
+def alert(ticket: Ticket, old_priority: str | None = None) -> MaintenanceAlert:
+    """The `maintenance_alert`: the same for a new ticket and an escalated one (which adds
+    `escalated` and `old_priority`), so the UI's critical toast and the wall's takeover treat
+    both alike."""
+    return MaintenanceAlert(
+        ticket_id=ticket.id,
+        machine_id=ticket.machine_id,
+        machine_name=ticket.machine.name,
+        priority=ticket.priority,
+        title=ticket.title,
+        description=ticket.description,
+        escalated=old_priority is not None,
+        old_priority=old_priority,
+    )
+
+
+def locked_ticket(tx: Transaction, ticket_id: int) -> Ticket:
     """The ticket, row-locked on PostgreSQL (SQLite's write transaction is already exclusive),
     so two concurrent updates never both see the old value: history's `from` stays true and
     an escalation alerts once."""
@@ -89,7 +107,7 @@ def locked_ticket(session: Session, ticket_id: int) -> Ticket:
     # the nullable side of one.
     lock = {"of": Ticket}
     ticket = (
-        session.get(Ticket, ticket_id, with_for_update=lock) if 0 < ticket_id <= MAX_ID else None
+        tx.session.get(Ticket, ticket_id, with_for_update=lock) if 0 < ticket_id <= MAX_ID else None
     )
     if ticket is None:
         raise NotFound(f"Ticket {ticket_id} does not exist.")
@@ -114,8 +132,8 @@ def requested_changes(ticket: Ticket, form: TicketUpdate) -> Changes:
 
 
 def apply_changes(
-    session: Session, ticket: Ticket, changes: Changes, actor: str, now: datetime
-) -> list[PendingEvent]:
+    tx: Transaction, ticket: Ticket, changes: Changes, actor: str
+) -> list[DomainEvent]:
     """Write `changes` (a status move along the workflow only) with one history row each and
     return the ticket's events: `ticket_status_change` when the status moved, else
     `ticket_updated`, both carrying `changes`; plus a `maintenance_alert` when the ticket was
@@ -123,15 +141,15 @@ def apply_changes(
     if not changes:
         return []
     if "status" in changes:
-        _check_move(ticket.status, str(changes["status"]["new"]))
+        check_move(ticket.status, str(changes["status"]["new"]))
     for field, change in changes.items():
-        _history(session, ticket, field, change["old"], change["new"], actor, now)
+        _history(tx, ticket, field, change["old"], change["new"], actor)
         setattr(ticket, field, change["new"])
     if "status" in changes:
-        _stamp_move(ticket, str(changes["status"]["old"]), now)
-    ticket.updated_at = now
-    session.flush()
-    base = {
+        _stamp_move(ticket, str(changes["status"]["old"]), tx)
+    ticket.updated_at = tx.now
+    tx.session.flush()
+    after: dict[str, Any] = {
         "ticket_id": ticket.id,
         "machine_id": ticket.machine_id,
         "changes": changes,
@@ -140,15 +158,15 @@ def apply_changes(
         "status": ticket.status,
         "by": actor,
     }
-    pending: list[PendingEvent] = [("ticket_updated", base)]
+    events: list[DomainEvent] = [TicketUpdated(**after)]
     if "status" in changes:
         # The contract's event for a move, with the changes of the same request alongside.
-        move = {"old_status": changes["status"]["old"], "new_status": changes["status"]["new"]}
-        pending = [("ticket_status_change", {**base, **move})]
+        move = changes["status"]
+        old, new = str(move["old"]), str(move["new"])
+        events = [TicketStatusChange(**after, old_status=old, new_status=new)]
     if escalated(changes, ticket.status):
-        old = changes["priority"]["old"]
-        pending.append(("maintenance_alert", alert(ticket, escalated=True, old_priority=old)))
-    return pending
+        events.append(alert(ticket, old_priority=changes["priority"]["old"]))
+    return events
 
 
 def escalated(changes: Changes, status: str) -> bool:
@@ -160,44 +178,29 @@ def escalated(changes: Changes, status: str) -> bool:
     )
 
 
-def _check_move(old: str, new: str) -> None:
-    if new not in WORKFLOW[old]:
-        allowed = ", ".join(WORKFLOW[old]) or "none (final state)"
-        raise Conflict(
-            f"A ticket cannot move from {old} to {new}; allowed from {old}: {allowed}.",
-            {"from": old, "to": new, "allowed": list(WORKFLOW[old])},
-        )
-
-
-def _stamp_move(ticket: Ticket, old: str, now: datetime) -> None:
+def _stamp_move(ticket: Ticket, old: str, tx: Transaction) -> None:
     """The timestamps a status move sets: first response, resolved (cleared on reopen), closed."""
     new = ticket.status
     if old == "open" and ticket.first_response_at is None:
-        ticket.first_response_at = now
+        ticket.first_response_at = tx.now
     if new == "resolved":
-        ticket.resolved_at = now
+        ticket.resolved_at = tx.now
     elif new == "open":
         ticket.resolved_at = None
     if new == "closed":
-        ticket.closed_at = now
+        ticket.closed_at = tx.now
 
 
 def _history(
-    session: Session,
-    ticket: Ticket,
-    field: str,
-    old: str | None,
-    new: str | None,
-    actor: str,
-    now: datetime,
+    tx: Transaction, ticket: Ticket, field: str, old: str | None, new: str | None, actor: str
 ) -> None:
-    session.add(
+    tx.session.add(
         TicketHistory(
             ticket_id=ticket.id,
             field=field,
             from_value=old,
             to_value=new,
             changed_by=actor,
-            changed_at=now,
+            changed_at=tx.now,
         )
     )

@@ -17,8 +17,8 @@ from app.api.openapi.schemas import (
     path_id,
     ref,
 )
+from data.accounts.users import MAX_NAME, MAX_PASSWORD, MIN_PASSWORD
 from data.roles import ROLES
-from data.users import MAX_NAME, MAX_PASSWORD, MIN_PASSWORD
 
 # The API strips the name; one with nothing but spaces is refused, so the document asks for
 # at least one non-space character.
@@ -34,6 +34,22 @@ _TOKEN = {
     "revoked": BOOL,
 }
 _USER = {"id": INT, "name": STR, "role": _ROLE, "disabled": BOOL}
+
+
+def _switch_off(operation_id: str, summary: str, id_name: str, flag: str) -> dict[str, Any]:
+    """DELETE on one token or user by id: it answers {"id", <flag>: true}, or 404."""
+    return {
+        "delete": {
+            "operationId": operation_id,
+            "summary": summary,
+            "parameters": [path_id(id_name)],
+            "responses": {
+                "200": json_answer(obj({"id": INT, flag: BOOL})),
+                **AUTH_ERRORS,
+                "404": ERRORS["404"],
+            },
+        }
+    }
 
 
 def admin_paths() -> dict[str, Any]:
@@ -89,18 +105,9 @@ def admin_paths() -> dict[str, Any]:
                 },
             },
         },
-        "/admin/tokens/{token_id}": {
-            "delete": {
-                "operationId": "revokeToken",
-                "summary": "Revoke a token",
-                "parameters": [path_id("token_id")],
-                "responses": {
-                    "200": json_answer(obj({"id": INT, "revoked": BOOL})),
-                    **AUTH_ERRORS,
-                    "404": ERRORS["404"],
-                },
-            }
-        },
+        "/admin/tokens/{token_id}": _switch_off(
+            "revokeToken", "Revoke a token", "token_id", "revoked"
+        ),
         "/admin/users": {
             "get": {
                 "operationId": "listUsers",
@@ -130,18 +137,9 @@ def admin_paths() -> dict[str, Any]:
                 },
             },
         },
-        "/admin/users/{user_id}": {
-            "delete": {
-                "operationId": "disableUser",
-                "summary": "Disable a user (their sessions end)",
-                "parameters": [path_id("user_id")],
-                "responses": {
-                    "200": json_answer(obj({"id": INT, "disabled": BOOL})),
-                    **AUTH_ERRORS,
-                    "404": ERRORS["404"],
-                },
-            }
-        },
+        "/admin/users/{user_id}": _switch_off(
+            "disableUser", "Disable a user (their sessions end)", "user_id", "disabled"
+        ),
         "/ws/stats": {
             "get": {
                 "operationId": "socketStats",

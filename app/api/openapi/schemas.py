@@ -15,7 +15,6 @@ from pydantic import BaseModel
 from app.realtime.protocol import VALID_TOPICS
 from data.read.ticket_export import _FALSE, _TRUE
 from data.read.ticket_queries import SORTABLE, TicketFilter
-from data.store.models import MACHINE_STATUSES, TICKET_PRIORITIES, TICKET_STATUSES
 from data.validation import (
     MAX_ID,
     ProductionReport,
@@ -23,6 +22,7 @@ from data.validation import (
     TicketCreate,
     TicketUpdate,
 )
+from data.vocabulary import MACHINE_STATUSES, TICKET_PRIORITIES, TICKET_STATUSES
 
 STR = {"type": "string"}
 NSTR = {"type": ["string", "null"]}

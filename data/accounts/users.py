@@ -15,10 +15,11 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
 
-from data.access import Principal
+from data.accounts.tokens import Principal
 from data.errors import Conflict, NotFound, ValidationFailed
+from data.roles import ROLES
 from data.store.db import Database
-from data.store.models import ROLES, User
+from data.store.models import User
 from data.store.sqltypes import utcnow
 from data.validation import MAX_ID
 

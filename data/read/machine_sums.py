@@ -1,10 +1,10 @@
-"""Read side: aggregates computed in SQL, returned as plain records or DataFrames.
+"""Per-machine sums over a window, in one SQL query, and what is computed from them:
+utilization, OEE, MTTR/MTBF and the dashboard overview document.
 
 Every window is half-open [lo, hi) of aware UTC datetimes (naive ones are taken as UTC). Status
 periods count by their overlap with the window (a still-open period runs until hi); production
-counts by lo <= ts < hi. The SQL is the same on SQLite and PostgreSQL (see data.store.sqltypes); the
-KPI definitions and the arithmetic on aggregated rows live in data.read.kpis (its raw-SQL
-`overview_raw_sql` is re-exported here).
+counts by lo <= ts < hi. The SQL is the same on SQLite and PostgreSQL (see data.store.sqltypes);
+the KPI definitions and the arithmetic on aggregated rows live in data.read.kpis.
 """
 
 from __future__ import annotations
@@ -14,62 +14,17 @@ from functools import cache
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import (
-    BigInteger,
-    Float,
-    Select,
-    and_,
-    bindparam,
-    case,
-    cast,
-    column,
-    func,
-    literal_column,
-    or_,
-    select,
-)
-from sqlalchemy.ext.compiler import compiles
+from sqlalchemy import Select, and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.expression import TableClause
 
 from data.read import kpis
-from data.read.kpis import overview_raw_sql as overview_raw_sql  # re-exported
-from data.store.models import (
-    MACHINE_STATUSES,
-    TICKET_PRIORITIES,
-    Machine,
-    ProductionCount,
-    StatusPeriod,
-    Ticket,
-)
+from data.read.periods_by_end import SP
+from data.read.plant_counts import OPEN_TICKET_STATUSES, open_tickets_by_priority
+from data.store.models import Machine, ProductionCount, StatusPeriod, Ticket
 from data.store.sqltypes import UTCDateTime, epoch, overlap_seconds
+from data.vocabulary import TICKET_PRIORITIES
 
-OPEN_TICKET_STATUSES = ("open", "in_progress", "on_hold")
-UNSPECIFIED = "unspecified"
 PC = ProductionCount
-
-
-class _PeriodsByEnd(TableClause):
-    """status_periods, read through its ended_at index on SQLite.
-
-    For `started_at < hi AND (ended_at IS NULL OR ended_at >= lo)` SQLite's planner picks the
-    (machine_id, started_at) index, i.e. nearly every row of a year of history (~70 ms for 360k
-    periods, whatever ANALYZE says); `INDEXED BY ix_status_periods_ended` answers a recent window
-    in under 1 ms. PostgreSQL's statistics find that plan by themselves."""
-
-    inherit_cache = True
-
-
-@compiles(_PeriodsByEnd, "sqlite")
-def _periods_by_end_sqlite(element: _PeriodsByEnd, compiler: Any, **kw: Any) -> str:
-    sql: str = compiler.visit_table(element, **kw)
-    return f"{sql} INDEXED BY ix_status_periods_ended" if kw.get("asfrom") else sql
-
-
-# Columns of status_periods for the window queries (never mix with StatusPeriod's: two FROMs).
-SP = _PeriodsByEnd(
-    StatusPeriod.__tablename__, *(column(c.name, c.type) for c in StatusPeriod.__table__.c)
-).c
 
 
 def machine_utilization(session: Session, machine_id: int, lo: datetime, hi: datetime) -> float:
@@ -205,11 +160,6 @@ def oee_by_machine(session: Session, lo: datetime, hi: datetime) -> pd.DataFrame
     return df[["machine_id", "name", "area", *kpis.SUMS, *kpis.RATIOS]]
 
 
-def oee_summary(df: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
-    """Plant (`by=None`, one row) or per-`by` OEE from the sums of an `oee_by_machine` frame."""
-    return kpis.oee_summary(df, by)
-
-
 def mttr_mtbf(
     session: Session, lo: datetime, hi: datetime, machine_id: int | None = None
 ) -> dict[str, Any]:
@@ -230,84 +180,6 @@ def mttr_mtbf(
         )
     ).one()
     return kpis.reliability(float(row[0]), int(row[1]), int(row[2]), float(row[3]))
-
-
-def open_tickets_by_priority(session: Session) -> dict[str, int]:
-    """Tickets in status open, in_progress or on_hold, counted per priority (all four keys)."""
-    rows = session.execute(
-        select(Ticket.priority, func.count())
-        .where(Ticket.status.in_(OPEN_TICKET_STATUSES))
-        .group_by(Ticket.priority)
-    ).all()
-    return kpis.full_counts(dict(rows), TICKET_PRIORITIES)  # type: ignore[arg-type]
-
-
-def machines_by_status(session: Session) -> dict[str, int]:
-    """Machines counted by current status (all six statuses present)."""
-    rows = session.execute(select(Machine.status, func.count()).group_by(Machine.status)).all()
-    return kpis.full_counts(dict(rows), MACHINE_STATUSES)  # type: ignore[arg-type]
-
-
-def downtime_by_reason(
-    session: Session, lo: datetime, hi: datetime, limit: int = 10
-) -> pd.DataFrame:
-    """`down` time in [lo, hi) by reason (NULL as "unspecified"): reason, seconds, count (the
-    down periods overlapping the window), seconds descending, then reason; at most `limit`."""
-    lo, hi, _ = kpis.window(lo, hi)
-    # Inlined (not bound) so GROUP BY repeats exactly the selected expression on PostgreSQL.
-    reason = func.coalesce(SP.reason, literal_column(f"'{UNSPECIFIED}'")).label("reason")
-    seconds = func.sum(overlap_seconds(SP.started_at, SP.ended_at, lo, hi)).label("seconds")
-    stmt = (
-        select(reason, seconds, func.count().label("count"))
-        .where(
-            SP.status == "down",
-            SP.started_at < hi,
-            or_(SP.ended_at.is_(None), SP.ended_at > lo),
-        )
-        .group_by(reason)
-        .order_by(seconds.desc(), reason)
-        .limit(limit)
-    )
-    df = pd.DataFrame(session.execute(stmt).all(), columns=["reason", "seconds", "count"])
-    return df.astype({"reason": str, "seconds": float, "count": "int64"})
-
-
-def _scope(stmt: Select[Any], machine_id: int | None, area: str | None) -> Select[Any]:
-    if machine_id is not None:
-        stmt = stmt.where(Machine.id == machine_id)
-    if area is not None:
-        stmt = stmt.where(Machine.area == area)
-    return stmt
-
-
-def output_by_hour(
-    session: Session,
-    lo: datetime,
-    hi: datetime,
-    machine_id: int | None = None,
-    area: str | None = None,
-) -> pd.DataFrame:
-    """Parts per UTC hour for every hour touching [lo, hi), zero-filled: hour (aware UTC, start
-    of the hour), good, scrap, target. target = sum over the machines in scope of
-    3600 / ideal_cycle_time_s, prorated for an hour only partly inside the window."""
-    lo, hi, _ = kpis.window(lo, hi)
-    # Hour index = floor(epoch / 3600), from epoch rounded to the millisecond first: SQLite's
-    # julianday() is off by up to ~50 us, enough to put 10:00:00 into the 09:00 bucket.
-    hour = (
-        cast(func.round(epoch(PC.ts) * literal_column("1000", Float)), BigInteger)
-        // literal_column("3600000", BigInteger)
-    ).label("hour")
-    counts = select(hour, func.sum(PC.good), func.sum(PC.scrap)).where(PC.ts >= lo, PC.ts < hi)
-    if machine_id is not None or area is not None:
-        counts = _scope(counts.join(Machine, Machine.id == PC.machine_id), machine_id, area)
-    rows = session.execute(counts.group_by(hour)).all()
-    rate = _scope(
-        select(func.coalesce(func.sum(3600.0 / func.nullif(Machine.ideal_cycle_time_s, 0)), 0.0)),
-        machine_id,
-        area,
-    )
-    per_hour = float(session.scalar(rate) or 0.0)
-    return kpis.hourly_frame(rows, per_hour, lo, hi)
 
 
 def overview(session: Session, lo: datetime, hi: datetime) -> dict[str, Any]:

@@ -10,8 +10,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from data.errors import ValidationFailed
+from data.roles import ROLES
 from data.store.db import Database
-from data.store.models import ROLES, ApiToken, UiSession, User
+from data.store.models import ApiToken, UiSession, User
 from data.store.sqltypes import utcnow
 from data.validation import MAX_ID
 

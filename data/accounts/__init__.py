@@ -1,0 +1,1 @@
+"""Who may use the plant: API tokens and sessions (tokens), people and passwords (users)."""

@@ -1,0 +1,34 @@
+"""status_periods for the window queries, read through its ended_at index on SQLite."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import column
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import TableClause
+
+from data.store.models import StatusPeriod
+
+
+class _PeriodsByEnd(TableClause):
+    """status_periods, read through its ended_at index on SQLite.
+
+    For `started_at < hi AND (ended_at IS NULL OR ended_at >= lo)` SQLite's planner picks the
+    (machine_id, started_at) index, i.e. nearly every row of a year of history (~70 ms for 360k
+    periods, whatever ANALYZE says); `INDEXED BY ix_status_periods_ended` answers a recent window
+    in under 1 ms. PostgreSQL's statistics find that plan by themselves."""
+
+    inherit_cache = True
+
+
+@compiles(_PeriodsByEnd, "sqlite")
+def _periods_by_end_sqlite(element: _PeriodsByEnd, compiler: Any, **kw: Any) -> str:
+    sql: str = compiler.visit_table(element, **kw)
+    return f"{sql} INDEXED BY ix_status_periods_ended" if kw.get("asfrom") else sql
+
+
+# Columns of status_periods for the window queries (never mix with StatusPeriod's: two FROMs).
+SP = _PeriodsByEnd(
+    StatusPeriod.__tablename__, *(column(c.name, c.type) for c in StatusPeriod.__table__.c)
+).c
