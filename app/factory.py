@@ -19,7 +19,7 @@ from app.realtime.hub import Hub, Retention
 from app.security import register_security
 from app.ui_session import register_ui_session
 from callbacks import Deps, register_callbacks
-from components.layout import shell
+from callbacks.shell import page_layout
 from components.registry import PAGES, Page
 from data.events import Publisher
 from data.store.db import Database
@@ -65,7 +65,7 @@ def create_app(
         update_title=None,
         serve_locally=True,
     )
-    app.layout = partial(shell, pages)
+    app.layout = partial(page_layout, pages, ui_principal)
     deps = Deps(db=db, services=services, principal=ui_principal, pages=pages)
     app_ctx.display_outputs = register_callbacks(app, deps)
     return app

@@ -6,26 +6,34 @@
  * `since=<last seq>` to resume, and `r=<attempt>` so that a retry is a new url. Frames are
  * parsed here; pages learn "something on topic T changed up to seq N" through throttled tick
  * stores and read what changed from the server, so a burst merged by Dash loses nothing.
+ *
+ * One reconnect schedule for every page (the wall included): backoffDelay(n) after the n-th
+ * failure since the last welcome: 0.5–1 s, 1–2 s, 2–4 s, … up to 7.5–15 s. The attempt number
+ * in the url never goes back, so a retry always opens a socket (the component ignores an url
+ * it already has). While the socket is away the page also polls; a poll that reaches the
+ * server after it was unreachable retries the socket at once instead of waiting out a long
+ * step. assets/live_page.js shows stale data and re-renders a page that failed to load.
  */
 (function () {
   "use strict";
 
   const TICK_GAP_MS = { maintenance: 250, machines: 250, production: 1000, dashboard: 1000 };
-  const BACKOFF_BASE_MS = 500;
+  const BACKOFF_FIRST_MS = 1000; // the first retry comes within this
   const BACKOFF_MAX_MS = 15000;
   const POLL_AFTER_FAILURES = 3;
-  const POLL_EVERY_MS = 3000;
   const PING_EVERY_MS = 15000;
 
   const state = {
     lastSeq: null, // last event seq this page has seen (resume point)
-    attempt: 0,
-    failures: 0,
+    attempt: 0, // only grows: each retry is a new url
+    failures: 0, // failed attempts since the last welcome
     socketOpen: false,
+    connected: false, // open and welcomed
+    downSince: null, // when the socket was lost (null: connected, or not tried yet)
+    pollOkAt: null, // when a poll last brought the page up to date (assets/live_poll.js)
     resumed: false,
     lastEventAt: null,
     lastHeardAt: null,
-    pollTimer: null,
     retryTimer: null,
     pingTimer: null,
     nonce: 0,
@@ -77,6 +85,13 @@
     document.body && document.body.setAttribute("data-connection", kind);
   }
 
+  function backoffDelay(failures) {
+    // Exponential backoff with jitter: the n-th step lies in [cap / 2, cap].
+    const n = Math.max(1, failures);
+    const cap = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * Math.pow(2, n - 1));
+    return cap / 2 + Math.random() * (cap / 2);
+  }
+
   function tick(topic, force) {
     // One tick per topic per gap; the last one of a burst always goes out (trailing).
     const now = Date.now();
@@ -106,15 +121,21 @@
     state.lastHeardAt = Date.now();
     if (!frame || typeof frame !== "object") return;
     switch (frame.type) {
-      case "welcome":
-        state.failures = 0;
-        state.attempt = 0;
-        stopPolling();
+      case "welcome": {
+        const wasDown = state.downSince !== null;
+        state.failures = 0; // the schedule starts again at its first step
+        if (state.retryTimer) clearTimeout(state.retryTimer);
+        state.retryTimer = null;
+        state.connected = true;
+        state.downSince = null;
+        polling("stop");
         setStatus("connected");
+        if (wasDown && window.milldash.onReconnected) window.milldash.onReconnected();
         // A resumed socket replays after the welcome: its seq is not applied yet.
         if (state.lastSeq === null) state.lastSeq = frame.seq;
         if (!state.resumed) tickAll(false);
         return;
+      }
       case "resync":
         state.lastSeq = frame.seq;
         tickAll(true);
@@ -157,50 +178,28 @@
     handleFrame(frame);
   }
 
-  function schedule(pathname) {
+  // The polling fallback lives in assets/live_poll.js.
+  function polling(what) {
+    const fallback = window.milldash && window.milldash.polling;
+    if (fallback) fallback[what]();
+  }
+
+  function connect() {
+    if (state.retryTimer) clearTimeout(state.retryTimer);
+    state.retryTimer = null;
+    state.attempt += 1;
+    setStatus("connecting");
+    setProps("ws", { url: socketUrl(window.location.pathname, state.attempt) });
+  }
+
+  function schedule() {
     if (state.retryTimer) return;
     state.failures += 1;
-    const cap = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * Math.pow(2, state.failures - 1));
-    const delay = cap / 2 + Math.random() * (cap / 2); // exponential backoff, jitter
-    state.retryTimer = setTimeout(function () {
-      state.retryTimer = null;
-      state.attempt += 1;
-      setStatus("connecting");
-      setProps("ws", { url: socketUrl(window.location.pathname, state.attempt) });
-    }, delay);
-    if (state.failures >= POLL_AFTER_FAILURES) startPolling();
+    state.retryTimer = setTimeout(connect, backoffDelay(state.failures));
+    if (state.failures >= POLL_AFTER_FAILURES) polling("start");
   }
 
-  function poll() {
-    const since = state.lastSeq === null ? 0 : state.lastSeq;
-    const url = "/api/v1/events?since=" + since + "&topics=" + state.topics.join(",") + "&limit=500";
-    fetch(url, { credentials: "same-origin" })
-      .then(function (r) { return r.ok ? r.json() : null; })
-      .then(function (body) {
-        if (!body) return;
-        state.lastHeardAt = Date.now(); // a quiet plant's poll is a heartbeat too
-        if (!body.complete && body.events.length === 0) {
-          handleFrame({ type: "resync", seq: body.seq });
-          return;
-        }
-        body.events.forEach(handleFrame);
-        setProps("connection-mode", { children: "polling" });
-      })
-      .catch(function () { /* server still away; keep trying */ });
-  }
-
-  function startPolling() {
-    if (state.pollTimer) return;
-    state.pollTimer = setInterval(poll, POLL_EVERY_MS);
-  }
-
-  function stopPolling() {
-    if (state.pollTimer) clearInterval(state.pollTimer);
-    state.pollTimer = null;
-    setProps("connection-mode", { children: "socket" });
-  }
-
-  function onState(wsState, pathname) {
+  function onState(wsState) {
     const ready = wsState && wsState.readyState;
     if (ready === 1) {
       state.socketOpen = true;
@@ -208,8 +207,10 @@
     }
     if (ready === 3) {
       state.socketOpen = false;
+      state.connected = false;
+      if (state.downSince === null) state.downSince = Date.now();
       setStatus("disconnected");
-      schedule(pathname);
+      schedule();
     }
   }
 
@@ -224,26 +225,14 @@
   }
 
   function reconnectNow() {
-    if (state.retryTimer) clearTimeout(state.retryTimer);
-    state.retryTimer = null;
     state.failures = 0;
-    state.attempt += 1;
-    setStatus("connecting");
-    setProps("ws", { url: socketUrl(window.location.pathname, state.attempt) });
+    connect();
   }
 
-  function ageText() {
-    if (state.lastEventAt === null) return "no events yet";
-    const s = Math.round((Date.now() - state.lastEventAt) / 1000);
-    return s < 60 ? s + " s ago" : Math.round(s / 60) + " min ago";
-  }
-
-  setInterval(function () {
-    const el = document.getElementById("connection-age");
-    if (el) el.textContent = ageText();
-    const clock = document.getElementById("plant-clock");
-    if (clock) clock.textContent = new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
-  }, 1000);
+  // The network is back (a laptop waking, Wi-Fi returning): no need to wait out the step.
+  window.addEventListener("online", function () {
+    if (!state.socketOpen) connect();
+  });
 
   window.milldash = Object.assign(window.milldash || {}, {
     state: state,
@@ -253,12 +242,19 @@
     heartbeat: heartbeat,
     reconnectNow: reconnectNow,
     handleFrame: handleFrame,
+    backoffDelay: backoffDelay,
+    connect: connect,
+    setProps: setProps,
   });
 
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     live: {
       url: function (pathname) {
+        // A page change: its topics, on a new url (a retry timer would only repeat it).
         heartbeat();
+        if (state.retryTimer) clearTimeout(state.retryTimer);
+        state.retryTimer = null;
+        state.attempt += 1;
         setStatus("connecting");
         return socketUrl(pathname, state.attempt);
       },
@@ -266,19 +262,12 @@
         onMessage(message);
         return window.dash_clientside.no_update;
       },
-      state: function (wsState, pathname) {
-        onState(wsState, pathname);
+      state: function (wsState) {
+        onState(wsState);
         return window.dash_clientside.no_update;
       },
       reconnect: function (n) {
         if (n) reconnectNow();
-        return window.dash_clientside.no_update;
-      },
-      refreshGrid: function (tickData) {
-        if (!tickData || !window.dash_ag_grid) return window.dash_clientside.no_update;
-        window.dash_ag_grid.getApiAsync("tickets-grid").then(function (api) {
-          if (api && api.refreshInfiniteCache) api.refreshInfiniteCache();
-        }).catch(function () { /* grid not mounted */ });
         return window.dash_clientside.no_update;
       },
     },

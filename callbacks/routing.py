@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from dash import Dash, Input, Output
+from dash import Dash, Input, Output, State
 
 from callbacks.deps import Deps
-from components.layout import display_only_page, forbidden_page, not_found_page
+from components.layout import display_only_page, forbidden_page, not_found_page, routed
 from components.registry import find
+
+
+def normal_path(pathname: str | None) -> str:
+    """The path as the registry and `assets/live_page.js` compare it: no trailing slash."""
+    return (pathname or "/").rstrip("/") or "/"
 
 
 def render_page(deps: Deps, pathname: str | None) -> Any:
@@ -23,7 +28,20 @@ def render_page(deps: Deps, pathname: str | None) -> Any:
     return page.load().render(deps)
 
 
+def route(deps: Deps, pathname: str | None) -> Any:
+    """The page for `pathname`, marked with that path (`data-path`)."""
+    return routed(normal_path(pathname), render_page(deps, pathname))
+
+
 def register(app: Dash, deps: Deps) -> None:
     app.callback(Output("page", "children"), Input("url", "pathname"))(
-        lambda pathname: render_page(deps, pathname)
+        lambda pathname: route(deps, pathname)
     )
+    # The same page again when `assets/live_page.js` bumps `route-retry`: the page shown does
+    # not match the URL (its request failed while the server was away).
+    app.callback(
+        Output("page", "children", allow_duplicate=True),
+        Input("route-retry", "data"),
+        State("url", "pathname"),
+        prevent_initial_call=True,
+    )(lambda _retry, pathname: route(deps, pathname))

@@ -6,8 +6,11 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 from dash_extensions import WebSocket
 
-from components.registry import Page, topics_json
+from components.registry import Page, titles_json, topics_json
 from data.events import TOPICS
+
+# The person the page is served to, as the header shows them: (name, role).
+User = tuple[str, str]
 
 
 def connection_status() -> html.Div:
@@ -41,12 +44,49 @@ def connection_status() -> html.Div:
     return html.Div([button, details])
 
 
-def header(pages: tuple[Page, ...]) -> dbc.Navbar:
-    links = [
-        dbc.NavItem(dbc.NavLink(p.nav_label, href=p.path, active="exact"))
-        for p in pages
-        if p.nav_label
-    ]
+def nav_link(page: Page) -> dbc.NavItem:
+    """A page's navigation link; a `new_tab` page (the kiosk wall) opens in a new tab."""
+    if page.new_tab:
+        link = html.A(
+            [page.nav_label, html.Span(" ↗", className="new-tab-mark", **{"aria-hidden": "true"})],
+            href=page.path,
+            target="_blank",
+            rel="noopener",
+            className="nav-link",
+            title=f"{page.title}: opens in a new tab",
+        )
+        return dbc.NavItem(link)
+    return dbc.NavItem(dbc.NavLink(page.nav_label, href=page.path, active="exact"))
+
+
+def user_menu(user: User | None) -> html.Div:
+    """Who is signed in and a sign-out button (a POST form), or a sign-in link.
+
+    `assets/live_page.js` keeps the sign-in link's `next` on the page being looked at.
+    """
+    if user is None:
+        link = html.A("Sign in", href="/login?next=/", id="sign-in-link", className="btn-sign-in")
+        return html.Div(link, id="user-menu", className="user-menu", **{"data-signed-in": "false"})
+    name, role = user
+    return html.Div(
+        [
+            html.Span(name, className="user-name", title=f"Signed in as {name} ({role})"),
+            html.Span(role, className="user-role"),
+            html.Form(
+                html.Button("Sign out", type="submit", id="sign-out", className="btn-sign-out"),
+                method="post",
+                action="/logout",
+                className="sign-out-form",
+            ),
+        ],
+        id="user-menu",
+        className="user-menu",
+        **{"data-signed-in": "true"},
+    )
+
+
+def header(pages: tuple[Page, ...], user: User | None = None) -> dbc.Navbar:
+    links = [nav_link(p) for p in pages if p.nav_label]
     return dbc.Navbar(
         dbc.Container(
             [
@@ -54,6 +94,7 @@ def header(pages: tuple[Page, ...]) -> dbc.Navbar:
                 dbc.Nav(links, navbar=True, className="me-auto"),
                 html.Span(id="plant-clock", className="plant-clock me-3"),
                 connection_status(),
+                user_menu(user),
             ],
             fluid=True,
         ),
@@ -72,6 +113,7 @@ def live_parts() -> list:
         *stores,
         dcc.Store(id="critical-alert"),
         dcc.Store(id="system-alert"),
+        dcc.Store(id="route-retry", data=0),  # bumped by assets/live_page.js: render again
     ]
 
 
@@ -100,19 +142,41 @@ def toasts() -> html.Div:
     )
 
 
-def shell(pages: tuple[Page, ...]) -> html.Div:
-    """The app layout; `data-page-topics` tells `assets/live.js` what each page listens to."""
+def page_notices() -> list[html.Div]:
+    """Shown by `assets/live_page.js`: data that is no longer live, a page that did not load."""
+    return [
+        html.Div(id="stale-note", className="stale-note", hidden=True, role="status"),
+        html.Div(id="route-message", className="route-message", hidden=True, role="alert"),
+    ]
+
+
+def shell(pages: tuple[Page, ...], user: User | None = None) -> html.Div:
+    """The app layout for `user` (None: not signed in); `data-page-topics` tells
+    `assets/live.js` what each page listens to, `data-page-titles` what it is called."""
     return html.Div(
         [
             dcc.Location(id="url"),
             *live_parts(),
-            html.Div(header(pages), id="header-wrap"),
+            html.Div(header(pages, user), id="header-wrap"),
             toasts(),
-            html.Main(html.Div(id="page"), className="page container-fluid"),
+            html.Main(
+                [*page_notices(), html.Div(id="page", **{"data-stale": "false"})],
+                className="page container-fluid",
+            ),
         ],
         id="app-root",
-        **{"data-bs-theme": "dark", "data-page-topics": topics_json(pages)},
+        **{
+            "data-bs-theme": "dark",
+            "data-page-topics": topics_json(pages),
+            "data-page-titles": titles_json(pages),
+        },
     )
+
+
+def routed(path: str, content: object) -> html.Div:
+    """The routed page's content, marked with the path it was rendered for: a page that does
+    not match the URL is visibly replaced by a message, not shown as if current."""
+    return html.Div(content, className="routed-page", **{"data-path": path})
 
 
 def not_found_page(path: str) -> html.Div:

@@ -1,7 +1,7 @@
 """The page registry: every page of the UI in one place.
 
-The router, the navigation bar, the access checks on Dash callbacks and the topic map of
-`assets/live.js` (serialised into the layout) are all derived from these entries. Adding a
+The router, the navigation bar, the access checks on Dash callbacks and the topic and title
+maps of `assets/live.js` (serialised into the layout) are all derived from these entries. Adding a
 page is one entry here and one module (under `callbacks/`) with `render(deps)` and
 `register(app, deps)`.
 """
@@ -27,6 +27,7 @@ class Page:
     topics: tuple[str, ...]  # socket topics the page listens to while open
     nav_label: str | None = None  # None: not in the navigation bar
     roles: tuple[str, ...] = PERSON_ROLES  # roles that may open it ("display": the wall's)
+    new_tab: bool = False  # the navigation link opens it in a new tab (the kiosk wall)
 
     def __post_init__(self) -> None:
         unknown = [t for t in self.topics if t not in TOPICS]
@@ -86,6 +87,7 @@ PAGES: tuple[Page, ...] = (
         topics=TOPICS,
         nav_label="Wall",
         roles=ROLES,
+        new_tab=True,
     ),
 )
 
@@ -99,3 +101,8 @@ def find(pages: tuple[Page, ...], pathname: str | None) -> Page | None:
 def topics_json(pages: tuple[Page, ...]) -> str:
     """The path -> topics map that `assets/live.js` reads from the layout."""
     return json.dumps({p.path: list(p.topics) for p in pages}, separators=(",", ":"))
+
+
+def titles_json(pages: tuple[Page, ...]) -> str:
+    """The path -> title map: `assets/live_page.js` names the page it could not load."""
+    return json.dumps({p.path: p.title for p in pages}, separators=(",", ":"))

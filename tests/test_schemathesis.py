@@ -28,12 +28,14 @@ import schemathesis
 from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import events, from_schema
 from schemathesis.generation import GenerationMode
+from sqlalchemy import update
 from werkzeug.serving import make_server
 
 from app.config import Config
 from app.factory import create_app
 from data.accounts.tokens import create_token, verify_token
 from data.events import RecordingPublisher
+from data.store.models import ApiToken
 from devtools.factories import add_machines
 
 # Fixed so that a failure reproduces; raise MAX_EXAMPLES locally for a deeper search.
@@ -44,6 +46,7 @@ TESTING_PHASES = ("coverage", "fuzzing", "stateful")
 # decoy, not the token the run uses (a revoked token would turn every later answer into a
 # 401, which positive checks accept, and hide everything after it).
 DECOY_TOKENS = 5
+RUN_TOKEN_ID = 987_654_321
 
 
 @pytest.fixture(scope="module")
@@ -64,6 +67,11 @@ def served_app() -> Iterator[tuple[str, str, Any]]:
     for n in range(DECOY_TOKENS):
         create_token(ctx.db, "viewer", f"decoy {n}")
     token = create_token(ctx.db, "admin", "schemathesis")
+    # Stateful runs delete tokens by ids they saw or made up: keep the run's own out of reach.
+    with ctx.db.write() as session:
+        session.execute(
+            update(ApiToken).where(ApiToken.name == "schemathesis").values(id=RUN_TOKEN_ID)
+        )
     # Request lines and 4xx warnings by the thousand would bury a failure's report.
     quiet = [logging.getLogger(name) for name in ("werkzeug", "milldash.requests")]
     levels = [log.level for log in quiet]
@@ -103,7 +111,20 @@ def _config(token: str) -> SchemathesisConfig:
                             ]
                         }
                     },
-                }
+                },
+                {
+                    # A schema-valid If-Match that names another version of the ticket is
+                    # refused with 412, as the document says (optimistic concurrency).
+                    "include-path": "/tickets/{ticket_id}",
+                    "include-method": "PATCH",
+                    "checks": {
+                        "positive_data_acceptance": {
+                            "expected-statuses": [
+                                *("2xx", "3xx", "401", "403", "404", "409", "412", "429", "5xx")
+                            ]
+                        }
+                    },
+                },
             ],
         }
     )

@@ -1,0 +1,28 @@
+"""The app layout for the person asking: the shell with who is signed in in its header."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from dash import html
+
+from components.layout import User, shell
+from components.registry import Page
+from data.accounts.tokens import Principal
+
+
+def signed_in(who: Principal | None) -> User | None:
+    """(name, role) of a person or wall signed in with a session or a token; None for nobody
+    and for the anonymous reader of a demo (who has neither)."""
+    if who is None or not (who.session_id or who.token_id or who.user_id):
+        return None
+    return who.name, who.role
+
+
+def page_layout(pages: tuple[Page, ...], principal: Callable[[], Principal | None]) -> html.Div:
+    """`app.layout`: Dash calls it for each page load, inside that request."""
+    try:
+        who = principal()
+    except RuntimeError:  # called outside a request (a layout check at start-up, a test)
+        who = None
+    return shell(pages, signed_in(who))
