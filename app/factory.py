@@ -65,6 +65,8 @@ def create_app(
         update_title=None,
         serve_locally=True,
     )
+    # Screen readers pick their voice by the page's language (WCAG 3.1.1).
+    app.index_string = app.index_string.replace("<html>", '<html lang="en">', 1)
     app.layout = partial(page_layout, pages, ui_principal)
     deps = Deps(db=db, services=services, principal=ui_principal, pages=pages)
     app_ctx.display_outputs = register_callbacks(app, deps)

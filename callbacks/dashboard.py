@@ -2,33 +2,44 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime
 from typing import Any
 
 from dash import Dash, Input, Output, State, no_update
 
 from callbacks.deps import Deps
 from callbacks.windows import window
-from components.figures import timeline_figure, utilization_figure
+from components.figures import state_days_figure, timeline_figure, utilization_figure
 from components.kpi import kpi_row
-from components.pages import dashboard_page
+from components.pages import dashboard_page, range_text
+from data.read.hourly_output import HOUR_S, bucket_seconds
 from data.read.machine_sums import overview, utilization_by_machine
 from data.read.plant_queries import status_timeline
+from data.read.state_days import state_time_by_day
 from data.store.db import Database
 
 
-def dashboard_content(db: Database, range_value: str | None) -> tuple[Any, Any, Any]:
-    """KPI row, utilization figure and state timeline for the chosen window."""
-    lo, hi = window(range_value)
-    label = {"8h": "8 h", "24h": "24 h", "7d": "7 days", "30d": "30 days"}.get(range_value or "")
+def dashboard_content(
+    db: Database, range_value: str | None, now: datetime | None = None
+) -> tuple[Any, Any, Any]:
+    """KPI row, utilization figure and state timeline, all over the chosen window."""
+    lo, hi = window(range_value, now)
+    text = range_text(range_value)
     with db.read() as session:
         document = overview(session, lo, hi)
         frame = utilization_by_machine(session, lo, hi)
-        timeline = status_timeline(session, max(lo, hi - timedelta(hours=24)), hi)
+        if bucket_seconds(lo, hi) == HOUR_S:
+            states = timeline_figure(
+                status_timeline(session, lo, hi), f"Machine states, last {text}"
+            )
+        else:
+            states = state_days_figure(
+                state_time_by_day(session, lo, hi), f"Machine states by day, last {text}"
+            )
     return (
         kpi_row(document),
-        utilization_figure(frame, f"Utilization per machine, last {label or '24 h'}"),
-        timeline_figure(timeline, "Machine states, last 24 h"),
+        utilization_figure(frame, f"Utilization per machine, last {text}"),
+        states,
     )
 
 

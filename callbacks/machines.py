@@ -1,8 +1,8 @@
-"""Machines page: status board by area and one machine's detail."""
+"""Machines page: status cards by area and one machine's detail."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -11,20 +11,35 @@ from dash import Dash, Input, Output, State
 from callbacks.deps import Deps
 from callbacks.windows import window
 from components.figures import empty_figure, output_figure, timeline_figure
-from components.machines import detail_kpis, machines_page, status_board, ticket_list
-from data.read.hourly_output import output_by_hour
-from data.read.plant_queries import areas, machine_detail, machine_list, status_timeline
+from components.machines import (
+    detail_kpis,
+    machines_page,
+    missing_machine,
+    status_board,
+    ticket_list,
+)
+from components.pages import range_text
+from data.read.hourly_output import DAY_S, output_by_bucket
+from data.read.machine_board import machine_states
+from data.read.machine_sums import utilization_by_machine
+from data.read.plant_queries import areas, machine_detail, status_timeline
 from data.store.db import Database
 from data.store.sqltypes import utcnow
 
 
-def board(db: Database, area: str | None) -> Any:
-    now = utcnow()
+def board_rows(db: Database, area: str | None, now: datetime) -> list[dict[str, Any]]:
+    """`machine_states` rows of the area (all for None) with `utilization_24h` added."""
     with db.read() as session:
-        machines = machine_list(session, now - timedelta(hours=24), now)
-    if area:
-        machines = [m for m in machines if m["area"] == area]
-    return status_board(machines)
+        rows = machine_states(session, area or None)
+        util = utilization_by_machine(session, now - timedelta(hours=24), now)
+    by_id = dict(zip(util["machine_id"], util["utilization"], strict=True))
+    return [r | {"utilization_24h": float(by_id.get(r["id"], 0.0))} for r in rows]
+
+
+def board(db: Database, area: str | None, now: datetime | None = None) -> Any:
+    """The machine cards, grouped by area."""
+    now = now or utcnow()
+    return status_board(board_rows(db, area, now), now)
 
 
 def selected_machine(search: str | None) -> int | None:
@@ -35,35 +50,52 @@ def selected_machine(search: str | None) -> int | None:
         return None
 
 
-def detail(db: Database, search: str | None, range_value: str | None) -> tuple[Any, ...]:
+# Outputs of the detail callback, in order.
+DETAIL_OUTPUTS = (
+    ("machine-detail", "hidden"),
+    ("machine-detail-title", "children"),
+    ("machine-detail-missing", "children"),
+    ("machine-detail-body", "hidden"),
+    ("machine-detail-kpis", "children"),
+    ("machine-timeline", "figure"),
+    ("machine-output", "figure"),
+    ("machine-tickets", "children"),
+)
+
+
+def detail(
+    db: Database, search: str | None, range_value: str | None, now: datetime | None = None
+) -> tuple[Any, ...]:
+    """Everything the detail panel shows for `?id=` over the chosen window (see
+    DETAIL_OUTPUTS); every chart follows the window and says it in its title."""
     machine_id = selected_machine(search)
-    hidden = (True, "", None, empty_figure(""), empty_figure(""), None)
+    blank = empty_figure("")
     if machine_id is None:
-        return hidden
-    lo, hi = window(range_value)
+        return (True, "", None, True, None, blank, blank, None)
+    if machine_id <= 0 or machine_id > 2**31:
+        return (False, f"No machine {machine_id}", missing_machine(machine_id), True, None,
+                blank, blank, None)  # fmt: skip
+    now = now or utcnow()
+    lo, hi = window(range_value, now)
+    text = range_text(range_value)
     with db.read() as session:
         info = machine_detail(session, machine_id, lo, hi)
         if info is None:
-            return (
-                False,
-                f"Machine {machine_id} does not exist",
-                None,
-                empty_figure(""),
-                empty_figure(""),
-                None,
-            )
+            return (False, f"No machine {machine_id}", missing_machine(machine_id), True, None,
+                    blank, blank, None)  # fmt: skip
         timeline = status_timeline(session, lo, hi, machine_id=machine_id)
-        output = output_by_hour(
-            session, max(lo, hi - timedelta(hours=48)), hi, machine_id=machine_id
-        )
+        output = output_by_bucket(session, lo, hi, machine_id=machine_id)
     machine = info["machine"]
+    bucket = "day" if output.attrs["bucket_s"] == DAY_S else "hour"
     return (
         False,
         f"{machine['name']} · {machine['kind']} · {machine['area']}",
-        detail_kpis(info),
-        timeline_figure(timeline, "State history"),
-        output_figure(output, "Output and scrap, last 48 h"),
-        ticket_list(info["tickets"]),
+        None,
+        False,
+        detail_kpis(info, now, text),
+        timeline_figure(timeline, f"State history, last {text}"),
+        output_figure(output, f"Good and scrap parts by {bucket}, last {text}", bucket),
+        ticket_list(info["tickets"], now),
     )
 
 
@@ -78,17 +110,13 @@ def register(app: Dash, deps: Deps) -> None:
         Output("machine-board", "children"),
         Input("machines-area", "value"),
         Input("tick-machines", "data"),
+        Input("tick-maintenance", "data"),
     )
-    def refresh_board(area: str | None, _tick: Any) -> Any:
+    def refresh_board(area: str | None, _tick: Any, _tickets: Any) -> Any:
         return board(deps.db, area)
 
     @app.callback(
-        Output("machine-detail", "hidden"),
-        Output("machine-detail-title", "children"),
-        Output("machine-detail-kpis", "children"),
-        Output("machine-timeline", "figure"),
-        Output("machine-output", "figure"),
-        Output("machine-tickets", "children"),
+        *(Output(i, p) for i, p in DETAIL_OUTPUTS),
         Input("url", "search"),
         Input("machine-range", "value"),
         Input("tick-machines", "data"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import dash_bootstrap_components as dbc
@@ -12,8 +13,9 @@ from callbacks.deps import Deps
 from callbacks.windows import window
 from components.figures import output_figure, scrap_figure
 from components.kpi import kpi_card, pct
-from components.pages import production_page
-from data.read.hourly_output import output_by_hour
+from components.pages import production_page, range_text
+from components.theme import TARGET_BANDS
+from data.read.hourly_output import DAY_S, output_by_bucket, output_by_hour
 from data.read.machine_sums import oee_by_machine
 from data.read.plant_queries import areas
 from data.store.db import Database
@@ -29,6 +31,7 @@ def shift_of(hour: int) -> str:
 
 
 def shift_table(hourly: pd.DataFrame) -> Any:
+    """Good, scrap and target per shift, summed from the hourly frame."""
     if hourly.empty:
         return html.Div("No production in this window.", className="empty-state small")
     data = hourly.assign(shift=hourly["hour"].dt.hour.map(shift_of))
@@ -40,7 +43,7 @@ def shift_table(hourly: pd.DataFrame) -> Any:
                 html.Td(f"{int(r.good):,}"),
                 html.Td(f"{int(r.scrap):,}"),
                 html.Td(f"{int(r.target):,}"),
-                html.Td(pct((r.good + r.scrap) / r.target if r.target else None)),
+                target_cell((r.good + r.scrap) / r.target if r.target else None),
             ]
         )
         for name, r in sums.iterrows()
@@ -51,30 +54,47 @@ def shift_table(hourly: pd.DataFrame) -> Any:
     return dbc.Table([head, html.Tbody(rows)], size="sm", className="shift-table", hover=True)
 
 
-def production_content(db: Database, area: str | None, range_value: str | None) -> tuple:
-    lo, hi = window(range_value)
+def target_cell(share: float | None) -> html.Td:
+    """Output against target, in its traffic-light colour."""
+    band = TARGET_BANDS.band(share)
+    return html.Td(pct(share), className=f"band-{band}" if band else None)
+
+
+def production_content(
+    db: Database, area: str | None, range_value: str | None, now: datetime | None = None
+) -> tuple:
+    """Summary cards, output chart (by hour up to 48 h, by day above), scrap per machine and
+    per area and the shift table, all over the chosen window."""
+    lo, hi = window(range_value, now)
+    text = range_text(range_value)
     with db.read() as session:
         hourly = output_by_hour(session, lo, hi, area=area or None)
+        chart = output_by_bucket(session, lo, hi, area=area or None)
         machines = oee_by_machine(session, lo, hi)
     if area:
         machines = machines[machines["area"] == area]
     good, scrap, target = (int(hourly[c].sum()) for c in ("good", "scrap", "target"))
     made = good + scrap
+    share = made / target if target else None
+    bucket = "day" if chart.attrs["bucket_s"] == DAY_S else "hour"
     summary = dbc.Row(
         [
-            kpi_card("Good parts", f"{good:,}", f"of {made:,} made"),
+            kpi_card("Good parts", f"{good:,}", f"of {made:,} made, last {text}"),
             kpi_card("Scrap rate", pct(scrap / made if made else None), f"{scrap:,} scrapped"),
             kpi_card(
-                "Output vs target", pct(made / target if target else None), f"target {target:,}"
+                "Output vs target",
+                pct(share),
+                f"target {target:,} parts",
+                value_color=TARGET_BANDS.color(share) if share is not None else None,
             ),
         ],
         className="g-3 mb-3",
     )
     return (
         summary,
-        output_figure(hourly),
-        scrap_figure(machines, "name", "Scrap rate per machine"),
-        scrap_figure(machines, "area", "Scrap rate per area"),
+        output_figure(chart, f"Output vs target by {bucket}, last {text}", bucket),
+        scrap_figure(machines, "name", f"Scrap rate per machine, last {text}"),
+        scrap_figure(machines, "area", f"Scrap rate per area, last {text}"),
         shift_table(hourly),
     )
 

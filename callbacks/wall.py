@@ -1,7 +1,7 @@
 """The shop-floor wall (kiosk): options from the URL, the rotating views and their data.
 
 The wall's window is "today": [00:00 UTC, now). Each refresh (a socket tick, the rotation
-timer or a 30 s timer for a quiet plant) re-reads at most six small queries and re-renders
+timer or a 30 s timer for a quiet plant) re-reads at most seven small queries and re-renders
 the current view in full; the view is small, so nothing accumulates in the browser.
 """
 
@@ -20,6 +20,7 @@ from callbacks.deps import Deps
 from components import wall as ui
 from data.read import kpis
 from data.read import wall_queries as wq
+from data.read.machine_board import machine_states
 from data.read.machine_sums import machine_frame
 from data.store.sqltypes import as_utc, utcnow
 
@@ -107,17 +108,6 @@ def area_frame(frame: pd.DataFrame, area: str | None) -> pd.DataFrame:
     return frame if area is None else frame[frame["area"] == area].reset_index(drop=True)
 
 
-def machine_cells(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Grid cells from the per-machine frame, ordered by area then name."""
-    rows = frame.sort_values(["area", "name"])
-    util = (rows["running_s"] / rows["elapsed_s"]).clip(0.0, 1.0)
-    return [
-        {"id": int(r.machine_id), "name": r.name, "area": r.area, "status": r.status}
-        | {"utilization": float(u)}
-        for r, u in zip(rows.itertuples(), util, strict=True)
-    ]
-
-
 # -- rendering ------------------------------------------------------------------------------
 
 
@@ -160,7 +150,8 @@ def render_wall(
             ids = None if area is None else [int(i) for i in scoped["machine_id"]]
             target = wq.target_rate(session, area) * (hi - lo).total_seconds() / 3600.0
             reasons = wq.downtime_reasons(session, lo, hi, ids, ui.DOWNTIME_TOP)
-            body = ui.board_view(view, doc, target, reasons, machine_cells(scoped))
+            cells = machine_states(session, area)
+            body = ui.board_view(view, doc, target, reasons, cells, now)
         alerts = wq.latest_alerts(session, ui.TICKER_SIZE)
     return body, ui.ticker(alerts, now), view_title(view)
 

@@ -1,46 +1,78 @@
-"""Plotly figure builders: data in, figures out."""
+"""Plotly figure builders: data in, figures out. Every figure has a fixed height (its box keeps
+its space while loading or empty) and hover text with names and units."""
 
 from __future__ import annotations
 
 import pandas as pd
 import plotly.graph_objects as go
 
-from components.theme import STATUS_COLORS, TEMPLATE_NAME
+from components.pages import GRAPH_HEIGHT
+from components.theme import (
+    BAND_COLORS,
+    GOOD_COLOR,
+    SCRAP_COLOR,
+    STATUS_COLORS,
+    TEMPLATE_NAME,
+    UTILIZATION_BANDS,
+    Bands,
+)
+from components.wording import duration, label
 
 STATUS_ORDER = ("running", "idle", "setup", "down", "maintenance", "offline")
+LEGEND_TOP = {"orientation": "h", "y": 1.02, "x": 1, "xanchor": "right", "yanchor": "bottom"}
 
 
-def empty_figure(message: str) -> go.Figure:
-    fig = go.Figure(layout={"template": TEMPLATE_NAME})
-    fig.add_annotation(text=message, showarrow=False, font={"size": 16})
+def empty_figure(message: str, height: int = GRAPH_HEIGHT) -> go.Figure:
+    """A blank figure of `height` px that says `message` in the middle."""
+    fig = go.Figure(layout={"template": TEMPLATE_NAME, "height": height})
+    fig.add_annotation(text=message, showarrow=False, font={"size": 16}, name="empty-state")
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     return fig
 
 
+def band_legend(bands: Bands, unit: str = "%") -> list[tuple[str, str]]:
+    """(legend text, colour) of each traffic light, e.g. ("≥ 75 % on target", green)."""
+    g, a = round(bands.green * 100), round(bands.amber * 100)
+    return [
+        (f"≥ {g} {unit}", BAND_COLORS["good"]),
+        (f"{a}–{g} {unit}", BAND_COLORS["fair"]),
+        (f"< {a} {unit}", BAND_COLORS["poor"]),
+    ]
+
+
 def utilization_figure(frame: pd.DataFrame, title: str = "Utilization per machine") -> go.Figure:
-    """Bars of utilization per machine, coloured by current status, lowest at the bottom."""
+    """Bars of utilization per machine, lowest at the bottom, coloured by the measure itself
+    against the utilization thresholds, with a legend that says what each colour means."""
     if frame.empty:
         return empty_figure("No machines yet")
     data = frame.sort_values("utilization")
+    status_text = [label(s) for s in data["status"]]
     fig = go.Figure(
         go.Bar(
             x=data["utilization"] * 100,
             y=data["name"],
             orientation="h",
-            marker_color=[STATUS_COLORS.get(s, "#888") for s in data["status"]],
-            customdata=data[["machine_id", "area", "status"]].to_numpy(),
-            hovertemplate="%{y} (%{customdata[1]})<br>utilization %{x:.1f}%"
+            marker_color=[UTILIZATION_BANDS.color(u) for u in data["utilization"]],
+            customdata=list(zip(data["machine_id"], data["area"], status_text, strict=True)),
+            showlegend=False,
+            hovertemplate="<b>%{y}</b> (%{customdata[1]})<br>running %{x:.1f} % of the time"
             "<br>now %{customdata[2]}<br>click to open<extra></extra>",
         ),
         layout={"template": TEMPLATE_NAME},
     )
+    # Legend entries only (no data): what the bar colours mean.
+    for text, color in band_legend(UTILIZATION_BANDS):
+        fig.add_bar(x=[None], y=[None], orientation="h", name=text, marker_color=color)
     fig.update_layout(
         title=title,
         xaxis={"title": "% of time running", "range": [0, 100]},
-        yaxis={"automargin": True},
-        height=max(320, 22 * len(data) + 90),
+        yaxis={"automargin": True, "categoryorder": "array", "categoryarray": list(data["name"])},
+        height=max(GRAPH_HEIGHT, 22 * len(data) + 110),
         clickmode="event",
+        barmode="overlay",
+        legend={**LEGEND_TOP, "title": {"text": "time running:"}},
+        margin={"t": 80},
     )
     return fig
 
@@ -48,12 +80,13 @@ def utilization_figure(frame: pd.DataFrame, title: str = "Utilization per machin
 def timeline_figure(frame: pd.DataFrame, title: str = "Machine states") -> go.Figure:
     """One row per machine, one coloured bar per status period (stack-light colours)."""
     if frame.empty:
-        return empty_figure("No status history in this window")
+        return empty_figure("No data in this window")
     names = list(dict.fromkeys(frame["name"]))
+    seconds = (frame["end"] - frame["start"]).dt.total_seconds()
     frame = frame.assign(
         reason=frame["reason"].fillna(""),
-        start_text=frame["start"].dt.strftime("%H:%M"),
-        minutes=((frame["end"] - frame["start"]).dt.total_seconds() / 60).round().astype(int),
+        start_text=frame["start"].dt.strftime("%d %b %H:%M UTC"),
+        length=[duration(s) for s in seconds],
     )
     fig = go.Figure(layout={"template": TEMPLATE_NAME})
     for status in STATUS_ORDER:
@@ -62,50 +95,106 @@ def timeline_figure(frame: pd.DataFrame, title: str = "Machine states") -> go.Fi
             continue
         duration_ms = (part["end"] - part["start"]).dt.total_seconds() * 1000
         fig.add_bar(
-            name=status,
+            name=label(status),
             y=part["name"],
             x=duration_ms,
             base=part["start"],
             orientation="h",
             marker_color=STATUS_COLORS[status],
-            customdata=part[["reason", "start_text", "minutes"]].to_numpy(),
-            hovertemplate="%{y}: " + status + " from %{customdata[1]} for %{customdata[2]} min"
-            "<br>%{customdata[0]}<extra></extra>",
+            customdata=part[["reason", "start_text", "length"]].to_numpy(),
+            hovertemplate="<b>%{y}</b>: " + label(status) + " for %{customdata[2]}"
+            "<br>from %{customdata[1]}<br>%{customdata[0]}<extra></extra>",
         )
     fig.update_layout(
         title=title,
         barmode="overlay",
         xaxis={"type": "date"},
         yaxis={"categoryorder": "array", "categoryarray": names[::-1], "automargin": True},
-        height=max(260, 20 * len(names) + 130),
-        legend={"orientation": "h", "y": 1.0, "x": 1, "xanchor": "right", "yanchor": "bottom"},
+        height=max(GRAPH_HEIGHT, 20 * len(names) + 130),
+        legend=LEGEND_TOP,
         margin={"t": 80},
         bargap=0.25,
     )
     return fig
 
 
-def output_figure(frame: pd.DataFrame, title: str = "Output vs target by hour") -> go.Figure:
-    """Good and scrap stacked per hour with the target as a line."""
-    if frame.empty or (frame["good"].sum() + frame["scrap"].sum() + frame["target"].sum()) == 0:
-        return empty_figure("No production in this window")
+def state_days_figure(frame: pd.DataFrame, title: str = "Machine states by day") -> go.Figure:
+    """One row per machine; each UTC day split into the time spent in each state, in a fixed
+    order (running first), so a day reads as a share at a glance."""
+    if frame.empty:
+        return empty_figure("No data in this window")
+    names = list(dict.fromkeys(frame["name"]))
+    order = {s: i for i, s in enumerate(STATUS_ORDER)}
+    data = frame.assign(rank=frame["status"].map(order)).sort_values(["name", "day", "rank"])
+    offset = data.groupby(["name", "day"])["seconds"].cumsum() - data["seconds"]
+    total = data.groupby(["name", "day"])["seconds"].transform("sum")
+    data = data.assign(
+        base=data["day"] + pd.to_timedelta(offset, unit="s"),
+        day_text=data["day"].dt.strftime("%a %d %b"),
+        length=[duration(s) for s in data["seconds"]],
+        share=(data["seconds"] / total * 100).round(0),
+    )
     fig = go.Figure(layout={"template": TEMPLATE_NAME})
-    fig.add_bar(x=frame["hour"], y=frame["good"], name="good", marker_color="#2fb344")
-    fig.add_bar(x=frame["hour"], y=frame["scrap"], name="scrap", marker_color="#e03131")
+    for status in STATUS_ORDER:
+        part = data[data["status"] == status]
+        if part.empty:
+            continue
+        fig.add_bar(
+            name=label(status),
+            y=part["name"],
+            x=part["seconds"] * 1000,
+            base=part["base"],
+            orientation="h",
+            marker_color=STATUS_COLORS[status],
+            customdata=part[["day_text", "length", "share"]].to_numpy(),
+            hovertemplate="<b>%{y}</b> · %{customdata[0]}<br>"
+            + label(status)
+            + " %{customdata[1]} (%{customdata[2]:.0f} % of the day)<extra></extra>",
+        )
+    fig.update_layout(
+        title=title,
+        barmode="overlay",
+        xaxis={"type": "date"},
+        yaxis={"categoryorder": "array", "categoryarray": names[::-1], "automargin": True},
+        height=max(GRAPH_HEIGHT, 20 * len(names) + 130),
+        legend=LEGEND_TOP,
+        margin={"t": 80},
+        bargap=0.25,
+    )
+    return fig
+
+
+def output_figure(
+    frame: pd.DataFrame, title: str = "Output vs target by hour", bucket: str = "hour"
+) -> go.Figure:
+    """Good and scrap stacked per hour (or day: `bucket`) with the target as a line."""
+    if frame.empty or (frame["good"].sum() + frame["scrap"].sum() + frame["target"].sum()) == 0:
+        return empty_figure("No data in this window")
+    when = "%{x|%d %b %H:%M} UTC" if bucket == "hour" else "%{x|%a %d %b} (UTC)"
+    fig = go.Figure(layout={"template": TEMPLATE_NAME})
+    for column, color in (("good", GOOD_COLOR), ("scrap", SCRAP_COLOR)):
+        fig.add_bar(
+            x=frame["hour"],
+            y=frame[column],
+            name=column,
+            marker_color=color,
+            hovertemplate=f"{when}<br>%{{y:,}} {column} parts<extra></extra>",
+        )
     fig.add_scatter(
         x=frame["hour"],
         y=frame["target"],
         name="target",
         mode="lines",
         line={"color": "#f8f9fa", "dash": "dash", "shape": "hv"},
+        hovertemplate=f"{when}<br>target %{{y:,.0f}} parts<extra></extra>",
     )
     fig.update_layout(
         title=title,
         margin={"t": 80},
         barmode="stack",
-        yaxis={"title": "parts"},
-        legend={"orientation": "h", "y": 1.02, "x": 1, "xanchor": "right", "yanchor": "bottom"},
-        height=360,
+        yaxis={"title": f"parts per {bucket}"},
+        legend=LEGEND_TOP,
+        height=GRAPH_HEIGHT,
     )
     return fig
 
@@ -124,10 +213,10 @@ def scrap_figure(frame: pd.DataFrame, by: str, title: str) -> go.Figure:
             y=data["rate"],
             marker_color="#f59f00",
             customdata=data[["good", "scrap"]].to_numpy(),
-            hovertemplate="%{x}: %{y:.2f}% scrap<br>good %{customdata[0]:,}"
-            " · scrap %{customdata[1]:,}<extra></extra>",
+            hovertemplate="<b>%{x}</b>: %{y:.2f} % scrap<br>%{customdata[0]:,} good parts"
+            " · %{customdata[1]:,} scrapped<extra></extra>",
         ),
         layout={"template": TEMPLATE_NAME},
     )
-    fig.update_layout(title=title, yaxis={"title": "% scrap"}, height=320)
+    fig.update_layout(title=title, yaxis={"title": "% scrap"}, height=GRAPH_HEIGHT)
     return fig

@@ -1,38 +1,71 @@
-"""Machine status board and machine detail."""
+"""Machine status board (cards) and one machine's detail."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from components.kpi import hours, pct
-from components.pages import area_select, graph_pair, panel, range_selector
-from components.theme import PRIORITY_COLORS, STATUS_COLORS
+from components.kpi import kpi_card, pct
+from components.machine_status import (
+    card_classes,
+    since_seconds,
+    status_parts,
+    ticket_badge,
+)
+from components.pages import GRAPH_HEIGHT, area_select, graph_pair, panel, range_selector
+from components.theme import OEE_BANDS, PRIORITY_COLORS, STATUS_COLORS, UTILIZATION_BANDS
+from components.wording import ago, duration, label, plural
+
+DETAIL_RANGE = "24h"  # the detail opens on the same window as the card's utilization
 
 
-def machine_tile(machine: dict[str, Any]) -> dcc.Link:
-    """A stack-light tile: name, status, utilization; links to the machine's detail."""
-    status = machine["status"]
+def machine_tile(m: dict[str, Any], now: datetime) -> dcc.Link:
+    """A machine card: name, open-ticket badge, state and for how long, why (reason, lead
+    ticket, assignee) and utilization over the last 24 h; links to the machine's detail.
+    `m` is a `machine_states` row with `utilization_24h` added."""
+    status = m["status"]
+    parts = status_parts(m, now)
+    seconds = since_seconds(m, now)
+    util = m.get("utilization_24h")
     return dcc.Link(
         html.Div(
             [
-                html.Div(machine["name"], className="tile-name"),
-                html.Div(status, className="tile-status"),
-                html.Div(f"{machine['utilization_24h'] * 100:.0f}% 24 h", className="tile-util"),
+                html.Div(
+                    [html.Div(m["name"], className="tile-name"), ticket_badge(m)],
+                    className="tile-top",
+                ),
+                html.Div(
+                    [
+                        html.Span(label(status), className="tile-status"),
+                        html.Span(
+                            f" {duration(seconds)}" if seconds is not None else "",
+                            className="tile-for",
+                        ),
+                    ],
+                    className="tile-state",
+                ),
+                html.Div(" · ".join(parts[1:]), className="tile-why") if parts[1:] else None,
+                html.Div(
+                    f"{pct(util)} running, last 24 h" if util is not None else "",
+                    className="tile-util",
+                ),
             ],
-            className=f"machine-tile status-{status}",
+            className=f"machine-card machine-tile {card_classes(m)}",
+            title=" · ".join(parts),
             style={"--status-color": STATUS_COLORS.get(status, "#888")},
-            id={"type": "machine-tile", "id": machine["id"]},
-            **{"data-status": status, "data-machine-id": str(machine["id"])},
+            id={"type": "machine-tile", "id": m["id"]},
+            **{"data-status": status, "data-machine-id": str(m["id"])},
         ),
-        href=f"/machines?id={machine['id']}",
+        href=f"/machines?id={m['id']}",
         className="tile-link",
     )
 
 
-def status_board(machines: list[dict[str, Any]]) -> html.Div:
+def status_board(machines: list[dict[str, Any]], now: datetime) -> html.Div:
+    """Machine cards grouped by area."""
     if not machines:
         return html.Div(
             "No machines yet. Seed a demo plant with `python -m app seed`.", className="empty-state"
@@ -45,7 +78,7 @@ def status_board(machines: list[dict[str, Any]]) -> html.Div:
             html.Div(
                 [
                     html.H6(area, className="area-title"),
-                    html.Div([machine_tile(m) for m in items], className="tile-grid"),
+                    html.Div([machine_tile(m, now) for m in items], className="tile-grid"),
                 ],
                 className="area-group",
             )
@@ -73,59 +106,88 @@ def machines_page(areas: list[str]) -> html.Div:
 
 
 def machine_detail_layout() -> html.Div:
+    """The detail's frame: the graphs' space is reserved before their data arrives, so nothing
+    below them jumps or overlaps while they load."""
     return html.Div(
         [
             html.Div(
                 [
-                    html.H2(id="machine-detail-title", className="page-subtitle"),
-                    range_selector("machine-range", "7d"),
+                    html.H2(
+                        "Loading machine…", id="machine-detail-title", className="page-subtitle"
+                    ),
+                    range_selector("machine-range", DETAIL_RANGE),
                 ],
                 className="page-head",
             ),
-            html.Div(id="machine-detail-kpis"),
-            graph_pair("machine-timeline", "machine-output"),
-            panel(html.Div(id="machine-tickets"), title="Tickets"),
+            html.Div(id="machine-detail-missing"),
+            html.Div(
+                [
+                    dcc.Loading(html.Div(id="machine-detail-kpis", className="detail-kpis")),
+                    graph_pair("machine-timeline", "machine-output"),
+                    panel(
+                        html.Div(id="machine-tickets"), title="Tickets", id="machine-tickets-panel"
+                    ),
+                ],
+                id="machine-detail-body",
+            ),
         ],
         id="machine-detail",
         hidden=True,
     )
 
 
-def detail_kpis(detail: dict[str, Any]) -> dbc.Row:
-    from components.kpi import kpi_card
+def missing_machine(machine_id: int) -> html.Div:
+    """The empty state for an id that is not a machine, with the way back."""
+    return html.Div(
+        [
+            html.Div(f"No machine {machine_id}", className="empty-title"),
+            html.Div("It may have been removed, or the link is wrong.", className="muted"),
+            dcc.Link("← All machines", href="/machines", className="empty-link"),
+        ],
+        className="empty-state panel machine-missing",
+        style={"minHeight": f"{GRAPH_HEIGHT}px"},
+    )
 
+
+def detail_kpis(detail: dict[str, Any], now: datetime, range_text: str) -> dbc.Row:
+    """Status, utilization, OEE, MTTR, MTBF and output of one machine over the window."""
     rel = detail["reliability"]
     oee = detail["oee"] or {}
     machine = detail["machine"]
+    since = datetime.fromisoformat(machine["status_since"].replace("Z", "+00:00"))
+    oee_value = oee.get("oee")
     return dbc.Row(
         [
-            kpi_card("Status", machine["status"], f"since {machine['status_since'][:16]}Z"),
-            kpi_card("Utilization", pct(machine["utilization_24h"]), "over the window"),
+            kpi_card(
+                "Status", label(machine["status"]), f"for {duration((now - since).total_seconds())}"
+            ),
+            kpi_card(
+                "Utilization",
+                pct(machine["utilization_24h"]),
+                f"running, last {range_text}",
+                value_color=UTILIZATION_BANDS.color(machine["utilization_24h"]),
+            ),
             kpi_card(
                 "OEE",
-                pct(oee.get("oee")),
+                pct(oee_value),
                 f"A {pct(oee.get('availability'))} · P {pct(oee.get('performance'))} · "
                 f"Q {pct(oee.get('quality'))}",
+                value_color=OEE_BANDS.color(oee_value) if oee else None,
             ),
+            kpi_card("MTTR", duration(rel["mttr_s"]), plural(rel["repairs"], "repair")),
+            kpi_card("MTBF", duration(rel["mtbf_s"]), plural(rel["failures"], "failure")),
             kpi_card(
-                "MTTR",
-                hours(rel["mttr_s"] / 3600 if rel["mttr_s"] else None),
-                f"{rel['repairs']} repairs",
-            ),
-            kpi_card(
-                "MTBF",
-                hours(rel["mtbf_s"] / 3600 if rel["mtbf_s"] else None),
-                f"{rel['failures']} failures",
-            ),
-            kpi_card(
-                "Output", f"{int(oee.get('good', 0)):,}", f"scrap {int(oee.get('scrap', 0)):,}"
+                "Good parts",
+                f"{int(oee.get('good', 0)):,}",
+                f"{int(oee.get('scrap', 0)):,} scrapped",
             ),
         ],
         className="g-3 mb-3",
     )
 
 
-def ticket_list(tickets: list[dict[str, Any]]) -> html.Div:
+def ticket_list(tickets: list[dict[str, Any]], now: datetime) -> html.Div:
+    """The machine's latest tickets: priority, id and title, status, when opened."""
     if not tickets:
         return html.Div("No tickets for this machine.", className="empty-state small")
     return html.Ul(
@@ -133,16 +195,25 @@ def ticket_list(tickets: list[dict[str, Any]]) -> html.Div:
             html.Li(
                 [
                     html.Span(
-                        t["priority"],
+                        label(t["priority"]),
                         className="badge prio",
                         style={"background": PRIORITY_COLORS[t["priority"]]},
                     ),
                     html.Span(f"#{t['id']} {t['title']}", className="ms-2"),
-                    html.Span(t["status"], className="ticket-status ms-2"),
-                    html.Span(t["created_at"][:16].replace("T", " "), className="muted ms-2"),
+                    html.Span(label(t["status"]), className="ticket-status ms-2"),
+                    html.Span(
+                        f"opened {ago(_when(t['created_at']), now)}",
+                        className="muted ms-2",
+                        title=t["created_at"][:16].replace("T", " ") + " UTC",
+                    ),
+                    html.Span(t["assignee"] or "unassigned", className="muted ms-2"),
                 ]
             )
             for t in tickets
         ],
         className="ticket-list",
     )
+
+
+def _when(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))

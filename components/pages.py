@@ -12,9 +12,18 @@ RANGES = [
     {"label": "30 days", "value": "30d"},
 ]
 RANGE_HOURS = {"8h": 8, "24h": 24, "7d": 24 * 7, "30d": 24 * 30}
+RANGE_TEXT = {r["value"]: r["label"] for r in RANGES}
+# Space a graph keeps while it loads or has no data, so panels below never move up under it.
+GRAPH_HEIGHT = 360
+
+
+def range_text(range_value: str | None) -> str:
+    """How a chart title says the window: "24 h", "7 days" (an unknown range is 24 h)."""
+    return RANGE_TEXT.get(range_value or "", RANGE_TEXT["24h"])
 
 
 def range_selector(component_id: str, value: str = "24h") -> dbc.RadioItems:
+    """The window buttons (8 h, 24 h, 7 days, 30 days) every page with charts has."""
     return dbc.RadioItems(
         id=component_id,
         options=RANGES,
@@ -36,15 +45,26 @@ def area_select(component_id: str, areas: list[str]) -> dcc.Dropdown:
 
 
 def panel(children: object, title: str | None = None, **kwargs: object) -> dbc.Card:
+    """A dark card with an optional small title."""
     body = [html.H6(title, className="panel-title")] if title else []
     return dbc.Card(dbc.CardBody([*body, children]), className="panel mb-3", **kwargs)
 
 
-def graph(graph_id: str) -> dcc.Loading:
+def graph(graph_id: str, height: int = GRAPH_HEIGHT) -> dcc.Loading:
+    """A graph that keeps at least `height` px (its figure may be taller) and shows a loading
+    mark over the old figure while a new one is computed."""
     return dcc.Loading(
-        dcc.Graph(id=graph_id, config={"displaylogo": False, "responsive": True}),
+        dcc.Graph(
+            id=graph_id,
+            config={"displaylogo": False, "responsive": True},
+            className="graph-box",
+            style={"minHeight": f"{height}px"},
+        ),
         type="dot",
         delay_show=400,
+        overlay_style={"visibility": "visible", "opacity": 0.5},
+        parent_className="graph-loading",
+        parent_style={"minHeight": f"{height}px"},
     )
 
 

@@ -12,7 +12,8 @@ from typing import Any
 
 from dash import dcc, html
 
-from components.theme import PRIORITY_COLORS, STATUS_COLORS
+from components.theme import PRIORITY_COLORS, STATUS_COLORS  # noqa: F401 - re-exported
+from components.wall_grid import grid_shape, machine_cell, machine_grid  # noqa: F401
 from components.wall_tiles import (  # noqa: F401 - re-exported for the callbacks
     DOWNTIME_TOP,
     LEVEL_COLORS,
@@ -37,46 +38,7 @@ from components.wall_tiles import (  # noqa: F401 - re-exported for the callback
     tickets_tile,
     tile,
 )
-
-
-def machine_cell(m: dict[str, Any], show_area: bool) -> html.Div:
-    status = m["status"]
-    return html.Div(
-        [
-            html.Div(m["area"] if show_area else "", className="cell-area"),
-            html.Div(m["name"], className="cell-name"),
-            html.Div(status, className="cell-status"),
-        ],
-        className=f"machine-cell status-{status}",
-        style={"--status-color": STATUS_COLORS.get(status, "#868e96")},
-        **{"data-machine-id": str(m["id"]), "data-status": status},
-    )
-
-
-def grid_shape(count: int, aspect: float = 2.4) -> tuple[int, int]:
-    """Columns and rows for `count` cells in a box `aspect` times wider than tall: the shape
-    whose cells give a machine name the largest text (names are wider than tall)."""
-    if count <= 0:
-        return 1, 1
-
-    def text_room(cols: int) -> tuple[float, int]:
-        rows = -(-count // cols)
-        return min(aspect / cols / 1.3, 1 / rows), -(cols * rows - count)
-
-    cols = max(range(1, count + 1), key=text_room)
-    return cols, -(-count // cols)
-
-
-def machine_grid(machines: list[dict[str, Any]], show_area: bool = True) -> html.Div:
-    """Every machine as a cell in its stack-light colour, sized so that all of them fit."""
-    cols, rows = grid_shape(len(machines))
-    cells = [machine_cell(m, show_area) for m in machines]
-    return html.Div(
-        cells or [html.Div("No machines yet", className="tile-empty")],
-        className="machine-grid",
-        id="wall-grid",
-        style={"--cols": cols, "--rows": rows},
-    )
+from components.wording import label
 
 
 def queue_list(tickets: list[dict[str, Any]], total: int, now: datetime) -> html.Div:
@@ -92,7 +54,7 @@ def queue_list(tickets: list[dict[str, Any]], total: int, now: datetime) -> html
                 html.Span(f"#{t['id']}", className="q-id"),
                 html.Span(t["machine_name"], className="q-machine"),
                 html.Span(t["title"], className="q-title"),
-                html.Span(t["status"].replace("_", " "), className="q-status"),
+                html.Span(label(t["status"]), className="q-status"),
                 html.Span(
                     fmt_age((now - datetime.fromisoformat(t["created_at"])).total_seconds()),
                     className="q-age",
@@ -132,8 +94,10 @@ def board_view(
     target: float,
     reasons: list[dict[str, Any]],
     machines: list[dict[str, Any]],
+    now: datetime | None = None,
 ) -> html.Div:
-    """The plant overview or one area's board: six tiles and the machine grid."""
+    """The plant overview or one area's board: six tiles and the machine grid (`machines`:
+    `machine_states` rows)."""
     return view_frame(
         view,
         doc,
@@ -144,7 +108,7 @@ def board_view(
             tickets_tile(doc),
             mttr_tile(doc),
             downtime_tile(reasons),
-            html.Div(machine_grid(machines, view == "plant"), className="grid-wrap"),
+            html.Div(machine_grid(machines, view == "plant", now), className="grid-wrap"),
         ],
     )
 

@@ -13,7 +13,8 @@ from typing import Any
 
 from dash import html
 
-from components.theme import PRIORITY_COLORS, STATUS_COLORS
+from components.theme import OEE_BANDS, PRIORITY_COLORS, STATUS_COLORS, TARGET_BANDS
+from components.wording import duration
 
 STATUS_ORDER = ("running", "idle", "setup", "down", "maintenance", "offline")
 PRIORITY_ORDER = ("critical", "high", "medium", "low")
@@ -42,15 +43,8 @@ def fmt_hours(value: float | None) -> str:
 
 
 def fmt_age(seconds: float) -> str:
-    """A coarse age: 'just now', '12 min', '3 h 05', '2 d 4 h'."""
-    s = max(0, int(seconds))
-    if s < 60:
-        return "just now"
-    if s < 3600:
-        return f"{s // 60} min"
-    if s < 86400:
-        return f"{s // 3600} h {s % 3600 // 60:02d}"
-    return f"{s // 86400} d {s % 86400 // 3600} h"
+    """A coarse age: 'just now', '12 min', '3 h 5 min', '2 d 4 h'."""
+    return "just now" if seconds < 60 else duration(seconds)
 
 
 def lookup(doc: dict[str, Any], path: str) -> Any:
@@ -85,10 +79,9 @@ def fit_size(text: str, width_u: float, largest: float = 10.0) -> float:
 
 
 def oee_class(value: float | None) -> str:
-    """Traffic light for OEE: 85% is world class, under 60% needs attention."""
-    if value is None:
-        return ""
-    return "good" if value >= 0.85 else "fair" if value >= 0.6 else "poor"
+    """Traffic light for OEE ("good", "fair", "poor"): thresholds in components/theme.py
+    (85 % and 60 % unless MILLDASH_OEE_GREEN / MILLDASH_OEE_AMBER say otherwise)."""
+    return OEE_BANDS.band(value)
 
 
 def tile(name: str, label: str, body: list[Any], extra: str = "") -> html.Div:
@@ -168,7 +161,11 @@ def output_tile(doc: dict[str, Any], target: float) -> html.Div:
             html.Div(
                 html.Div(
                     className="progress-fill",
-                    style={"width": f"{min(share, 1.0) * 100:.1f}%"},
+                    style={
+                        "width": f"{min(share, 1.0) * 100:.1f}%",
+                        "background": TARGET_BANDS.color(share),
+                    },
+                    **{"data-band": TARGET_BANDS.band(share)},
                 ),
                 className="progress-track",
                 **{"data-metric": "output-progress", "data-value": f"{share:.4f}"},
@@ -233,10 +230,8 @@ def mttr_tile(doc: dict[str, Any]) -> html.Div:
 
 
 def fmt_seconds(seconds: float) -> str:
-    s = round(seconds)
-    if s < 3600:
-        return f"{s // 60} min" if s >= 60 else f"{s} s"
-    return f"{s // 3600} h {s % 3600 // 60:02d}"
+    """A length of time with units: '45 s', '23 min', '3 h 41 min'."""
+    return duration(seconds)
 
 
 def downtime_tile(reasons: list[dict[str, Any]]) -> html.Div:

@@ -220,3 +220,10 @@ def test_options_lists_only_the_routes_methods(call: Any, path: str) -> None:
     documented = {m.upper() for m in document()["paths"][re.sub(r"/1$", "/{ticket_id}", path)]}
     answer = call("OPTIONS", path)
     assert set(answer.headers["Allow"].split(", ")) == documented | {"HEAD", "OPTIONS"}
+
+
+def test_a_request_cannot_revoke_its_own_token(call: Any) -> None:
+    own = next(t for t in call("GET", "/admin/tokens").get_json() if t["name"] == "openapi-test")
+    answer = call("DELETE", f"/admin/tokens/{own['id']}")
+    assert answer.status_code == 409 and answer.get_json()["error"]["code"] == "conflict"
+    assert call("GET", "/admin/tokens").status_code == 200  # still signed in

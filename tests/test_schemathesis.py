@@ -28,7 +28,7 @@ import schemathesis
 from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import events, from_schema
 from schemathesis.generation import GenerationMode
-from sqlalchemy import update
+from sqlalchemy import select, update
 from werkzeug.serving import make_server
 
 from app.config import Config
@@ -177,5 +177,7 @@ def test_api_conforms_to_its_openapi_document(served_app: tuple[str, str, Any]) 
     skipped = [p for p in TESTING_PHASES if phases.get(p) in (None, "skip")]
     assert not skipped, f"phases that did not run: {skipped} ({phases})"
     # The run used one token throughout; had it been revoked, later answers were all 401.
-    assert verify_token(db, token) is not None
+    with db.read() as session:
+        rows = [(t.id, t.name, t.revoked_at) for t in session.scalars(select(ApiToken))]
+    assert verify_token(db, token) is not None, f"the run's token was revoked: {rows[-8:]}"
     assert len(operations) >= 15 and cases > 300

@@ -6,12 +6,12 @@ from typing import Any
 
 from flask import Blueprint, jsonify
 
-from app.api.auth import json_body, require
+from app.api.auth import current_principal, json_body, require
 from app.context import ctx
 from app.cpu_pool import hash_off_loop
 from data.accounts.tokens import create_token, list_tokens, revoke_token
 from data.accounts.users import create_user, disable_user, list_users
-from data.errors import NotFound, ValidationFailed
+from data.errors import Conflict, NotFound, ValidationFailed
 
 
 def _text(body: Any, key: str) -> str:
@@ -51,6 +51,10 @@ def register(bp: Blueprint) -> None:
     @bp.delete("/admin/tokens/<int:token_id>")
     @require("admin")
     def delete_token(token_id: int) -> Any:
+        who = current_principal()
+        if who is not None and who.token_id == token_id:
+            # Revoking the credential of this very request would lock its caller out.
+            raise Conflict("This request is signed with that token: revoke it with another one.")
         if not revoke_token(ctx().db, token_id):
             raise NotFound(f"Token {token_id} does not exist.")
         return jsonify({"id": token_id, "revoked": True})
@@ -79,5 +83,8 @@ def register(bp: Blueprint) -> None:
     @bp.delete("/admin/users/<int:user_id>")
     @require("admin")
     def delete_user(user_id: int) -> Any:
+        who = current_principal()
+        if who is not None and who.user_id == user_id:
+            raise Conflict("You cannot disable your own account: ask another admin.")
         disable_user(ctx().db, user_id)
         return jsonify({"id": user_id, "disabled": True})

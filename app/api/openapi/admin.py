@@ -37,7 +37,8 @@ _USER = {"id": INT, "name": STR, "role": _ROLE, "disabled": BOOL}
 
 
 def _switch_off(operation_id: str, summary: str, id_name: str, flag: str) -> dict[str, Any]:
-    """DELETE on one token or user by id: it answers {"id", <flag>: true}, or 404."""
+    """DELETE on one token or user by id: it answers {"id", <flag>: true}, 404, or 409 for the
+    token or user the request itself is made with."""
     return {
         "delete": {
             "operationId": operation_id,
@@ -47,6 +48,7 @@ def _switch_off(operation_id: str, summary: str, id_name: str, flag: str) -> dic
                 "200": json_answer(obj({"id": INT, flag: BOOL})),
                 **AUTH_ERRORS,
                 "404": ERRORS["404"],
+                "409": json_answer(ref("Error"), "The request's own credential"),
             },
         }
     }

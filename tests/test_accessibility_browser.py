@@ -1,0 +1,58 @@
+"""Accessibility (WCAG 2.1 AA) of every page, the wall included, measured with axe-core in
+headless Chromium: no serious or critical violation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from devtools.browser import PageWatch, browser  # noqa: F401 - fixture
+from devtools.factories import add_machines
+from devtools.live_server import LiveServer
+from tests.waiting import wait_for_dash_idle
+
+pytestmark = pytest.mark.browser
+
+# axe-core's own build, as a Python package ships it: no CDN, no download at run time.
+AXE_SOURCE = (files("axe_playwright_python") / "axe.min.js").read_text()
+WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
+PAGES = ["/", "/machines", "/machines?id=1", "/maintenance", "/production", "/wall"]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    live = LiveServer(Path(tmp_path_factory.mktemp("a11y")))
+    add_machines(live.db, 6)
+    live.start()
+    yield live
+    live.stop()
+
+
+def serious_violations(page: Any) -> list[str]:
+    page.evaluate(AXE_SOURCE)
+    result = page.evaluate(
+        "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})",
+        WCAG_AA,
+    )
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} — "
+        + "; ".join(str(node["target"]) for node in v["nodes"][:4])
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_no_serious_accessibility_violation(server: LiveServer, browser: Any, path: str) -> None:  # noqa: F811
+    with PageWatch(browser) as watch:
+        server.sign_in(watch.page, "operator", path)
+        # The wall hides the header's pill (its own shows the state): attached is enough.
+        watch.page.wait_for_selector(
+            '#connection-status[data-state="connected"]', state="attached"
+        )
+        wait_for_dash_idle(watch.page)
+        assert serious_violations(watch.page) == []
