@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from dash import html
 
 from components.theme import PRIORITY_COLORS
+from components.wording import ago, label
 
 
-def alert_item(frame: dict[str, Any]) -> html.Div:
+def alert_item(frame: dict[str, Any], now: datetime | None = None) -> html.Div:
+    """One alert: priority, how long ago, the ticket and its machine."""
     data = frame.get("data", {})
     priority = data.get("priority", "low")
     machine = data.get("machine_name") or f"machine {data.get('machine_id')}"
-    when = str(frame.get("timestamp", ""))[11:16]
+    stamp = str(frame.get("timestamp") or "")
+    when = ago(datetime.fromisoformat(stamp.replace("Z", "+00:00")), now) if stamp else ""
     return html.Div(
         [
             html.Span(
-                priority,
+                label(priority),
                 className="badge prio",
                 style={"background": PRIORITY_COLORS.get(priority, "#888")},
             ),
@@ -30,7 +34,8 @@ def alert_item(frame: dict[str, Any]) -> html.Div:
     )
 
 
-def alert_feed(frames: list[dict[str, Any]]) -> list[html.Div]:
+def alert_feed(frames: list[dict[str, Any]], now: datetime | None = None) -> list[html.Div]:
+    """The feed's lines, or a note that there are none yet."""
     if not frames:
         return [html.Div("No alerts yet.", className="empty-state small alert-empty")]
-    return [alert_item(f) for f in frames]
+    return [alert_item(f, now) for f in frames]

@@ -1,5 +1,10 @@
-"""Maintenance hub page: filter bar and ticket grid, the ticket detail slot, the new-ticket
-form and the alert feed (each built in its own components module)."""
+"""Maintenance hub page: filter bar and ticket list (a grid, cards on a phone), the ticket
+drawer beside it, the live alert feed and the new-ticket form (each built in its own
+components module).
+
+The form sits below the alert feed in the right column: the critical-alert toast (top right,
+components/layout.py) then covers the feed, which says the same thing, never the form. On a
+phone the form is one tap away ("New ticket" jumps to it)."""
 
 from __future__ import annotations
 
@@ -8,58 +13,76 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from components.ticket_detail import ticket_drawer
 from components.ticket_filters import filter_bar
 from components.ticket_form import create_form
 from components.ticket_grid import tickets_grid
 
 
-def maintenance_page(machines: list[dict[str, Any]]) -> html.Div:
+def _panel(title: str, body: Any, panel_id: str, **extra: Any) -> dbc.Card:
+    return dbc.Card(
+        dbc.CardBody([html.H6(title, className="panel-title"), body]),
+        className="panel mb-3",
+        id=panel_id,
+        **extra,
+    )
+
+
+def maintenance_page(machines: list[dict[str, Any]], can_write: bool = True) -> html.Div:
+    """The hub; `can_write` False shows the forms disabled with a sign-in link."""
+    head = html.Div(
+        [
+            html.H1("Maintenance", className="page-title"),
+            html.A(
+                "New ticket",
+                href="#new-ticket",
+                id="new-ticket-open",
+                role="button",
+                className="btn btn-primary btn-sm new-ticket-open",
+            ),
+        ],
+        className="page-head",
+    )
+    alerts = html.Div(id="alerts", className="alert-feed", **{"aria-live": "polite"})
     return html.Div(
         [
-            html.Div(html.H1("Maintenance", className="page-title"), className="page-head"),
+            head,
             dbc.Row(
                 [
                     dbc.Col(
                         [
                             filter_bar(machines),
-                            html.Div(id="tickets-count", className="muted small mb-1"),
+                            html.Div(
+                                [
+                                    html.Span(id="tickets-count"),
+                                    html.Span(id="card-result", role="status"),
+                                ],
+                                className="muted small mb-1 tickets-count-line",
+                            ),
                             tickets_grid(),
-                            html.Div(id="ticket-detail", className="mt-3"),
                         ],
                         xl=9,
+                        lg=8,
                     ),
                     dbc.Col(
                         [
-                            dbc.Card(
-                                dbc.CardBody(
-                                    [
-                                        html.H6("New ticket", className="panel-title"),
-                                        create_form(machines),
-                                    ]
-                                ),
-                                className="panel mb-3",
-                            ),
-                            dbc.Card(
-                                dbc.CardBody(
-                                    [
-                                        html.H6("Live alerts", className="panel-title"),
-                                        html.Div(
-                                            id="alerts",
-                                            className="alert-feed",
-                                            **{"aria-live": "polite"},
-                                        ),
-                                    ]
-                                ),
-                                className="panel",
+                            _panel("Live alerts", alerts, "alerts-panel"),
+                            _panel(
+                                "New ticket",
+                                create_form(machines, can_write),
+                                "new-ticket",
                             ),
                         ],
                         xl=3,
+                        lg=4,
+                        className="hub-side",
                     ),
                 ],
                 className="g-3",
             ),
+            ticket_drawer(),
             dcc.Store(id="alerts-seq"),
-            dcc.Store(id="selected-ticket"),
+            dcc.Store(id="drawer-ticket"),
         ],
         id="maintenance-page",
     )

@@ -7,12 +7,13 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from components.wording import label
 from data.vocabulary import TICKET_PRIORITIES, TICKET_STATUSES
 
 
 def choice_options(values: tuple[str, ...]) -> list[dict[str, str]]:
-    """Options for a select or dropdown: each value, labelled with spaces for underscores."""
-    return [{"label": v.replace("_", " "), "value": v} for v in values]
+    """Options for a select or dropdown: each value as a person says it ("in progress")."""
+    return [{"label": label(v), "value": v} for v in values]
 
 
 def _dropdown(md: int, **dropdown: Any) -> dbc.Col:
@@ -20,6 +21,7 @@ def _dropdown(md: int, **dropdown: Any) -> dbc.Col:
 
 
 def filter_bar(machines: list[dict[str, Any]]) -> dbc.Row:
+    """Status, priority, machine, search text and the export link of the current filter."""
     return dbc.Row(
         [
             _dropdown(
@@ -53,11 +55,15 @@ def filter_bar(machines: list[dict[str, Any]]) -> dbc.Row:
                 md=3,
             ),
             dbc.Col(
+                # A link styled as a button (not a button inside a link): it looks and acts
+                # enabled, and a keyboard reaches it once.
                 html.A(
-                    dbc.Button("Export CSV", color="secondary", className="w-100"),
+                    "Export CSV",
                     id="export-csv",
                     href="/api/v1/tickets/export.csv",
                     download="",
+                    role="button",
+                    className="btn btn-outline-info w-100 export-csv",
                     title="Download every ticket of the current filter and sort",
                 ),
                 md=2,

@@ -27,7 +27,16 @@ def machine_record(machine: Machine, utilization_24h: float) -> dict[str, Any]:
     }
 
 
+def ticket_etag(ticket_id: int, version: int) -> str:
+    """The ticket's entity tag (unquoted): strong, it changes with every change of the ticket.
+    `GET /tickets/<id>` sends it quoted as `ETag`; `PATCH` compares `If-Match` with it."""
+    return f"ticket-{ticket_id}-v{version}"
+
+
 def ticket_record(ticket: Ticket, with_history: bool = False) -> dict[str, Any]:
+    """A ticket as the API answers it. The detailed form (`with_history`, what GET and PATCH
+    of one ticket answer) adds its history and its `version`, which rises with every change
+    (see ticket_etag)."""
     record: dict[str, Any] = {
         "id": ticket.id,
         "machine_id": ticket.machine_id,
@@ -43,6 +52,7 @@ def ticket_record(ticket: Ticket, with_history: bool = False) -> dict[str, Any]:
         "resolved_at": iso(ticket.resolved_at),
     }
     if with_history:
+        record["version"] = ticket.version
         record["history"] = [
             {
                 "field": h.field,

@@ -164,3 +164,9 @@ def count_matching(session: Session, f: TicketFilter) -> int:
 
 def get_ticket(session: Session, ticket_id: int) -> Ticket | None:
     return session.get(Ticket, ticket_id) if 0 < ticket_id <= MAX_ID else None
+
+
+def ticket_matches(session: Session, f: TicketFilter, ticket_id: int) -> bool:
+    """Whether ticket `ticket_id` is among those `f` selects (limit and offset ignored)."""
+    stmt = _filtered(f).where(Ticket.id == ticket_id).with_only_columns(Ticket.id)
+    return session.scalar(stmt.limit(1)) is not None

@@ -91,6 +91,9 @@ class Ticket(Base):
     resolved_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     down_period_id: Mapped[int | None] = mapped_column(ForeignKey("status_periods.id"))
+    # Raised by every change (data/write/tickets.py): the ticket's ETag names it, so a client
+    # that changes a ticket with If-Match knows nobody changed it since it was read.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     machine: Mapped[Machine] = relationship(lazy="joined")
     history: Mapped[list[TicketHistory]] = relationship(

@@ -14,6 +14,7 @@ from data.store.sqltypes import utcnow
 from data.validation import ProductionReport, StatusReport, TicketCreate, TicketUpdate, parse
 from data.write import machines, production, tickets
 from data.write.outbox import Outbox
+from data.write.ticket_input import parse_ticket
 
 
 class Services:
@@ -53,16 +54,23 @@ class Services:
 
     def create_ticket(self, payload: dict[str, Any], actor: str) -> dict[str, Any]:
         """Open a ticket; one against a machine that is down is linked to that down period."""
-        form = parse(TicketCreate, payload)
+        form = parse_ticket(TicketCreate, payload)
         with self.outbox.write() as tx:
             return tickets.create_ticket(tx, form, actor)
 
-    def update_ticket(self, ticket_id: int, payload: dict[str, Any], actor: str) -> dict[str, Any]:
+    def update_ticket(
+        self,
+        ticket_id: int,
+        payload: dict[str, Any],
+        actor: str,
+        if_match: Callable[[str], bool] | None = None,
+    ) -> dict[str, Any]:
         """Change status (along the workflow), assignee or priority; a request that changes
-        nothing writes nothing."""
-        form = parse(TicketUpdate, payload)
+        nothing writes nothing. `if_match` (given the ticket's current ETag, inside the write
+        transaction) false: tickets.PreconditionFailed and nothing written."""
+        form = parse_ticket(TicketUpdate, payload)
         with self.outbox.write() as tx:
-            return tickets.update_ticket(tx, ticket_id, form, actor)
+            return tickets.update_ticket(tx, ticket_id, form, actor, if_match)
 
     def append_events(self, events: Sequence[DomainEvent]) -> list[Event]:
         """Record events that change no rows (e.g. a broadcast SystemAlert) and publish them."""

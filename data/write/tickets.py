@@ -4,11 +4,12 @@ outbox transaction (data/write/outbox.py); nothing here commits or publishes."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
 
-from data.errors import NotFound
+from data.errors import NotFound, ServiceError
 from data.events import (
     Changes,
     DashboardRefresh,
@@ -17,7 +18,7 @@ from data.events import (
     TicketStatusChange,
     TicketUpdated,
 )
-from data.read.records import ticket_record
+from data.read.records import ticket_etag, ticket_record
 from data.store.models import StatusPeriod, Ticket, TicketHistory
 from data.validation import MAX_ID, TicketCreate, TicketUpdate
 from data.write import machines
@@ -26,6 +27,22 @@ from data.write.workflow import DONE_STATUSES, check_move
 
 # Status first: the workflow check refuses a bad move before anything else is written.
 UPDATABLE = ("status", "assignee", "priority")
+
+
+class PreconditionFailed(ServiceError):
+    """The ticket changed since the client read it (its `If-Match` names an older ETag);
+    `ticket` is the current one, with its history."""
+
+    code = "precondition_failed"
+    http_status = 412
+
+    def __init__(self, ticket: dict[str, Any]) -> None:
+        super().__init__(
+            f"Ticket {ticket['id']} was changed by someone else since you read it; "
+            "read it again and repeat your change.",
+            {"version": ticket["version"]},
+        )
+        self.ticket = ticket
 
 
 def create_ticket(tx: Transaction, form: TicketCreate, actor: str) -> dict[str, Any]:
@@ -63,13 +80,23 @@ def create_ticket(tx: Transaction, form: TicketCreate, actor: str) -> dict[str, 
 
 
 def update_ticket(
-    tx: Transaction, ticket_id: int, form: TicketUpdate, actor: str
+    tx: Transaction,
+    ticket_id: int,
+    form: TicketUpdate,
+    actor: str,
+    if_match: Callable[[str], bool] | None = None,
 ) -> dict[str, Any]:
     """Change status (along the workflow), assignee or priority; each change is history and
     every change is an event; resolving a ticket ends its machine's down period. A request
-    that changes nothing writes nothing, not even `updated_at`: clients compare it to tell
-    whether a ticket changed. Returns the ticket's record with its history."""
+    that changes nothing writes nothing, not even `updated_at` or `version`: clients compare
+    them to tell whether a ticket changed. Returns the ticket's record with its history.
+
+    `if_match` is asked about the ticket's current ETag after the row is locked, so of two
+    concurrent updates that read the same version only the first passes; the other gets
+    PreconditionFailed with the ticket as the first one left it."""
     ticket = locked_ticket(tx, ticket_id)
+    if if_match is not None and not if_match(ticket_etag(ticket.id, ticket.version)):
+        raise PreconditionFailed(ticket_record(ticket, with_history=True))
     changes = requested_changes(ticket, form)
     events = apply_changes(tx, ticket, changes, actor)
     if changes.get("status", {}).get("new") == "resolved":
@@ -148,6 +175,7 @@ def apply_changes(
     if "status" in changes:
         _stamp_move(ticket, str(changes["status"]["old"]), tx)
     ticket.updated_at = tx.now
+    ticket.version += 1
     tx.session.flush()
     after: dict[str, Any] = {
         "ticket_id": ticket.id,

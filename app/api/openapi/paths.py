@@ -13,6 +13,7 @@ from app.api.openapi.schemas import (
     INT,
     PAGING,
     READ_ERRORS,
+    STR,
     TICKET_FILTERS,
     TIME,
     TOPIC_LIST,
@@ -33,6 +34,30 @@ _TICKET_LINKS = {
         "parameters": {"ticket_id": "$response.body#/id"},
     },
 }
+
+
+# Optimistic concurrency on one ticket (RFC 9110 §13.1.1): GET sends the ETag, PATCH may
+# name it in If-Match.
+_ETAG = {
+    "ETag": {
+        "description": "The ticket's version (strong); send it as If-Match to change it safely",
+        "schema": STR,
+    }
+}
+_IF_MATCH = {
+    "name": "If-Match",
+    "in": "header",
+    "required": False,
+    "schema": STR,
+    "description": "The ETag of the ticket as last read: the change applies only if nobody "
+    "changed the ticket since (else 412 with the current ticket); `*` matches any version. "
+    "Without it the change applies as before.",
+}
+
+
+def _tagged(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
+    """A JSON answer that carries the ticket's ETag header."""
+    return {**json_answer(schema, description), "headers": _ETAG}
 
 
 def _plant() -> dict[str, Any]:
@@ -126,17 +151,22 @@ def _tickets() -> dict[str, Any]:
                 "operationId": "getTicket",
                 "summary": "A ticket with its history",
                 "parameters": [path_id("ticket_id")],
-                "responses": {"200": json_answer(ref("TicketWithHistory")), **ERRORS},
+                "responses": {"200": _tagged(ref("TicketWithHistory")), **ERRORS},
             },
             "patch": {
                 "operationId": "updateTicket",
                 "summary": "Change status, assignee or priority (each optional)",
-                "parameters": [path_id("ticket_id")],
+                "parameters": [path_id("ticket_id"), _IF_MATCH],
                 "requestBody": body(ref("TicketUpdate")),
                 "responses": {
-                    "200": json_answer(ref("TicketWithHistory")),
+                    "200": _tagged(ref("TicketWithHistory")),
                     **ERRORS,
                     "409": json_answer(ref("Error"), "Move outside the workflow"),
+                    "412": _tagged(
+                        ref("TicketWithHistory"),
+                        "The ticket changed since the If-Match ETag: the current ticket, "
+                        "nothing written",
+                    ),
                     "422": json_answer(ref("Error"), "Move outside the workflow"),
                 },
             },

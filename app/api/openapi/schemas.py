@@ -139,6 +139,14 @@ PAGING = [query("limit", _filter_field("limit")), query("offset", _filter_field(
 TOPIC_LIST = comma_list("topics", VALID_TOPICS, "topics to read; `all` (default) reads every one")
 
 
+def _ticket_create() -> dict[str, Any]:
+    """TicketCreate as validated: the title is trimmed before its length is checked, so it
+    needs at least 3 characters between its first and last non-space."""
+    schema = model_schema(TicketCreate)
+    schema["properties"]["title"]["pattern"] = r"^\s*\S[\s\S]+\S\s*$"
+    return schema
+
+
 def components() -> dict[str, Any]:
     """The named schemas: answers by hand, request bodies from the input models."""
     ticket_props = {
@@ -182,8 +190,18 @@ def components() -> dict[str, Any]:
             }
         ),
         "Ticket": obj(ticket_props),
-        "TicketWithHistory": obj({**ticket_props, "history": {"type": "array", "items": history}}),
-        "TicketCreate": model_schema(TicketCreate),
+        "TicketWithHistory": obj(
+            {
+                **ticket_props,
+                "version": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "description": "rises with every change; the ETag names it",
+                },
+                "history": {"type": "array", "items": history},
+            }
+        ),
+        "TicketCreate": _ticket_create(),
         "TicketUpdate": model_schema(TicketUpdate),
         "StatusReport": model_schema(StatusReport),
         "ProductionReport": model_schema(ProductionReport),
