@@ -56,3 +56,21 @@ def test_no_serious_accessibility_violation(server: LiveServer, browser: Any, pa
         )
         wait_for_dash_idle(watch.page)
         assert serious_violations(watch.page) == []
+
+
+def test_dropdowns_are_reached_and_opened_by_keyboard(server: LiveServer, browser: Any) -> None:  # noqa: F811
+    with PageWatch(browser) as watch:
+        page = watch.page
+        server.sign_in(page, "operator", "/machines")
+        wait_for_dash_idle(page)
+        page.focus("#machines-area")
+        assert page.evaluate("document.activeElement.id") == "machines-area"
+        # Tab order: no hidden input in it, the labelled trigger button is.
+        hidden_stops = page.evaluate(
+            "() => [...document.querySelectorAll('.dash-dropdown-focus-target')]"
+            ".filter(e => e.tabIndex >= 0).length"
+        )
+        assert hidden_stops == 0
+        page.keyboard.press("Enter")
+        page.wait_for_selector("[role=option]", timeout=5000)
+        assert page.locator("[role=option]").count() >= 2
