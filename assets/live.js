@@ -25,6 +25,7 @@
 
   const state = {
     lastSeq: null, // last event seq this page has seen (resume point)
+    url: null, // the socket url last built
     attempt: 0, // only grows: each retry is a new url
     failures: 0, // failed attempts since the last welcome
     socketOpen: false,
@@ -74,7 +75,8 @@
     if (state.lastSeq !== null) params.set("since", String(state.lastSeq));
     params.set("r", String(attempt || 0));
     state.resumed = state.lastSeq !== null;
-    return scheme + "//" + loc.host + "/api/v1/ws?" + params.toString();
+    state.url = scheme + "//" + loc.host + "/api/v1/ws?" + params.toString();
+    return state.url; // assets/live_alerts.js taps the socket opened on it
   }
 
   function setStatus(kind) {
@@ -155,12 +157,11 @@
     if (state.lastSeq !== null && frame.seq <= state.lastSeq) return; // duplicate
     state.lastSeq = frame.seq;
     state.lastEventAt = Date.now();
+    // Feed, ticker and critical toast straight from the frame (assets/live_alerts.js).
+    if (window.milldash.alerts) window.milldash.alerts.accept(frame);
     if (frame.type === "system_alert") {
       setProps("system-alert", { data: frame });
       return;
-    }
-    if (frame.type === "maintenance_alert" && frame.data && frame.data.priority === "critical") {
-      setProps("critical-alert", { data: frame });
     }
     tick(frame.topic, false);
     if (frame.type !== "dashboard_refresh" && frame.topic !== "dashboard") tick("dashboard", false);

@@ -13,10 +13,11 @@ def register_callbacks(app: Dash, deps: Deps) -> frozenset[str]:
     Returns the outputs (Dash's callback keys) a display session may call: the shell's and
     those of the pages the display role may open, as the page registry says.
     """
-    from callbacks import live, routing
+    from callbacks import live, routing, shell
 
     routing.register(app, deps)
     live.register(app)
+    shell.register(app)
     display_outputs = set(app.callback_map)
     for page in deps.pages:
         before = set(app.callback_map)

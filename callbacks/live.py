@@ -1,28 +1,16 @@
-"""Socket wiring (clientside, see assets/live.js) and the alert toasts."""
+"""Socket wiring (clientside, see assets/live.js) and the system toast. The critical toast,
+the alert feed and the wall's ticker are drawn from the socket frame in the browser
+(assets/live_alerts.js)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from dash import ClientsideFunction, Dash, Input, Output, State, html, no_update
-
-
-def critical_toast(frame: dict[str, Any] | None) -> tuple[Any, bool]:
-    if not frame:
-        return no_update, no_update
-    data = frame.get("data", {})
-    return (
-        html.Div(
-            [
-                html.Strong(f"#{data.get('ticket_id')} {data.get('title', '')}"),
-                html.Div(data.get("machine_name") or f"machine {data.get('machine_id')}"),
-            ]
-        ),
-        True,
-    )
+from dash import ClientsideFunction, Dash, Input, Output, State, no_update
 
 
 def system_toast(frame: dict[str, Any] | None) -> tuple[Any, bool]:
+    """The plant-wide message's toast text, opened."""
     if not frame:
         return no_update, no_update
     data = frame.get("data", {})
@@ -30,6 +18,7 @@ def system_toast(frame: dict[str, Any] | None) -> tuple[Any, bool]:
 
 
 def register(app: Dash) -> None:
+    """The socket's clientside callbacks and the system toast."""
     app.clientside_callback(
         ClientsideFunction("live", "url"), Output("ws", "url"), Input("url", "pathname")
     )
@@ -52,12 +41,6 @@ def register(app: Dash) -> None:
         Input("reconnect-button", "n_clicks"),
         prevent_initial_call=True,
     )
-    app.callback(
-        Output("critical-toast", "children"),
-        Output("critical-toast", "is_open"),
-        Input("critical-alert", "data"),
-        prevent_initial_call=True,
-    )(critical_toast)
     app.callback(
         Output("system-toast", "children"),
         Output("system-toast", "is_open"),

@@ -1,13 +1,14 @@
 """Maintenance hub, the page module the registry names: `render` and `register`. The list
 (callbacks/maintenance_grid.py), the drawer (maintenance_drawer.py) and the new-ticket form
-(maintenance_form.py) each register their own callbacks; the live alert feed is here."""
+(maintenance_form.py) each register their own callbacks; the live alert feed is here (the
+server renders it on load and resync, the browser adds alerts from socket frames)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
 
-from dash import Dash, Input, Output, State, no_update
+from dash import ClientsideFunction, Dash, Input, Output, State, no_update
 
 from callbacks import maintenance_drawer, maintenance_form, maintenance_grid
 from callbacks.deps import Deps
@@ -15,7 +16,7 @@ from callbacks.maintenance_form import FORM_FIELDS, create_ticket
 from callbacks.maintenance_grid import export_href, filter_args, rows_response
 from components.alert_feed import alert_feed
 from components.maintenance import maintenance_page
-from data.read.event_queries import events_after, latest_events, latest_seq
+from data.read.event_queries import latest_events, latest_seq
 from data.read.plant_queries import machine_list
 from data.store.sqltypes import utcnow
 
@@ -41,19 +42,14 @@ def recent_alerts(deps: Deps) -> tuple[list[dict[str, Any]], int]:
     return [e.to_frame() for e in events], latest
 
 
-def update_alerts(deps: Deps, seen: dict[str, int] | None) -> tuple[Any, dict[str, int]]:
-    """The feed, rebuilt when alerts arrived since the last applied seq (so every line's
-    "… ago" is fresh); unchanged otherwise."""
-    if seen:
-        with deps.db.read() as session:
-            new = [
-                e
-                for e in events_after(session, seen["seq"], ["maintenance"], 1000)
-                if e.type == "maintenance_alert"
-            ]
-            latest = max([seen["seq"], *[e.seq for e in new]])
-        if not new:
-            return no_update, {"seq": latest, "count": seen["count"]}
+def update_alerts(
+    deps: Deps, tick: dict[str, Any] | None, seen: dict[str, int] | None
+) -> tuple[Any, Any]:
+    """The feed as the event log has it, on page load and on a resync only: between those the
+    browser adds each alert from its socket frame (assets/live_alerts.js), and merges that
+    with this render, so a render computed before a frame arrived cannot drop it."""
+    if seen and not (tick or {}).get("resync"):
+        return no_update, no_update
     frames, latest = recent_alerts(deps)
     return alert_feed(frames, utcnow()), {"seq": latest, "count": len(frames)}
 
@@ -76,4 +72,10 @@ def register(app: Dash, deps: Deps) -> None:
         Output("alerts-seq", "data"),
         Input("tick-maintenance", "data"),
         State("alerts-seq", "data"),
-    )(lambda _tick, seen: update_alerts(deps, seen))
+    )(lambda tick, seen: update_alerts(deps, tick, seen))
+    app.clientside_callback(
+        ClientsideFunction("alerts", "feed"),
+        Output("alerts", "title"),  # never changed: the function returns no_update
+        Input("alerts", "children"),
+        prevent_initial_call=True,
+    )

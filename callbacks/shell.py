@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from dash import html
+from dash import Dash, Input, Output, State, html
 
 from components.layout import User, shell
 from components.registry import Page
@@ -26,3 +26,21 @@ def page_layout(pages: tuple[Page, ...], principal: Callable[[], Principal | Non
     except RuntimeError:  # called outside a request (a layout check at start-up, a test)
         who = None
     return shell(pages, signed_in(who))
+
+
+# The phone menu opens and closes in the browser; a new page closes it.
+TOGGLE_MENU = """(clicks, path, open) => {
+    const trigger = window.dash_clientside.callback_context.triggered_id;
+    return trigger === "nav-toggle" ? !open : false;
+}"""
+
+
+def register(app: Dash) -> None:
+    app.clientside_callback(
+        TOGGLE_MENU,
+        Output("nav-collapse", "is_open"),
+        Input("nav-toggle", "n_clicks"),
+        Input("url", "pathname"),
+        State("nav-collapse", "is_open"),
+        prevent_initial_call=True,
+    )

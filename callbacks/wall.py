@@ -184,6 +184,14 @@ def register(app: Dash, deps: Deps) -> None:
         *_ticks, n_rotate, _n_refresh, search = args
         return render_wall(deps, search, n_rotate)
 
+    # A new alert reaches the ticker from its socket frame (assets/live_alerts.js); after each
+    # server render the browser puts back the alerts that render did not know yet.
+    app.clientside_callback(
+        ClientsideFunction("alerts", "ticker"),
+        Output("wall-ticker", "title"),  # never changed: the function returns no_update
+        Input("wall-ticker", "children"),
+        prevent_initial_call=True,
+    )
     app.clientside_callback(
         ClientsideFunction("wall", "banner"),
         Output("wall-banner", "className"),

@@ -1,4 +1,7 @@
-"""The live alert feed: one line per maintenance_alert frame, newest first."""
+"""The live alert feed: one line per maintenance_alert frame, newest first.
+
+assets/live_alerts.js builds the same line from a socket frame in the browser (`feedItem`):
+change both together."""
 
 from __future__ import annotations
 
@@ -30,7 +33,11 @@ def alert_item(frame: dict[str, Any], now: datetime | None = None) -> html.Div:
             html.Span(f" — {machine}", className="muted"),
         ],
         className=f"alert-item prio-{priority}",
-        **{"data-seq": str(frame.get("seq")), "data-ticket-id": str(data.get("ticket_id"))},
+        **{
+            "data-seq": str(frame.get("seq")),
+            "data-ticket-id": str(data.get("ticket_id")),
+            "data-ts": stamp,  # assets/live_alerts.js refreshes "… ago" from it
+        },
     )
 
 

@@ -91,15 +91,32 @@ def header(pages: tuple[Page, ...], user: User | None = None) -> dbc.Navbar:
         dbc.Container(
             [
                 dbc.NavbarBrand([html.Span("◼", className="brand-mark"), " Mill Dash"], href="/"),
-                dbc.Nav(links, navbar=True, className="me-auto"),
-                html.Span(id="plant-clock", className="plant-clock me-3"),
                 connection_status(),
-                user_menu(user),
+                # On a phone the links fold behind a menu button instead of stacking.
+                html.Button(
+                    html.Span(className="navbar-toggler-icon"),
+                    id="nav-toggle",
+                    n_clicks=0,
+                    type="button",
+                    className="navbar-toggler",
+                    **{"aria-label": "Menu", "aria-controls": "nav-collapse"},
+                ),
+                dbc.Collapse(
+                    [
+                        dbc.Nav(links, navbar=True, className="me-auto"),
+                        html.Span(id="plant-clock", className="plant-clock me-3"),
+                        user_menu(user),
+                    ],
+                    id="nav-collapse",
+                    is_open=False,
+                    navbar=True,
+                ),
             ],
             fluid=True,
         ),
         color="dark",
         dark=True,
+        expand="lg",
         className="app-header mb-3",
         id="app-header",
     )
