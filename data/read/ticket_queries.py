@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -141,13 +141,6 @@ def search_tickets(session: Session, f: TicketFilter) -> dict[str, Any]:
     )
     items = [ticket_record(t) for t in session.scalars(stmt).unique()]
     return {"items": items, "total": total}
-
-
-def iter_tickets(session: Session, f: TicketFilter, batch: int = 1000) -> Iterator[Ticket]:
-    """Every matching ticket in sort order, fetched in batches (limit/offset ignored)."""
-    stmt = _ordered(_filtered(f), f.sort).options(joinedload(Ticket.machine))
-    result = session.execute(stmt.execution_options(yield_per=batch))
-    yield from result.scalars().unique()
 
 
 def select_matching(f: TicketFilter, *columns: Any) -> Select[Any]:
