@@ -105,17 +105,7 @@ def timeline_figure(frame: pd.DataFrame, title: str = "Machine states") -> go.Fi
             hovertemplate="<b>%{y}</b>: " + label(status) + " for %{customdata[2]}"
             "<br>from %{customdata[1]}<br>%{customdata[0]}<extra></extra>",
         )
-    fig.update_layout(
-        title=title,
-        barmode="overlay",
-        xaxis={"type": "date"},
-        yaxis={"categoryorder": "array", "categoryarray": names[::-1], "automargin": True},
-        height=max(GRAPH_HEIGHT, 20 * len(names) + 130),
-        legend=LEGEND_TOP,
-        margin={"t": 80},
-        bargap=0.25,
-    )
-    return fig
+    return _timeline_layout(fig, title, names)
 
 
 def state_days_figure(frame: pd.DataFrame, title: str = "Machine states by day") -> go.Figure:
@@ -151,17 +141,7 @@ def state_days_figure(frame: pd.DataFrame, title: str = "Machine states by day")
             + label(status)
             + " %{customdata[1]} (%{customdata[2]:.0f} % of the day)<extra></extra>",
         )
-    fig.update_layout(
-        title=title,
-        barmode="overlay",
-        xaxis={"type": "date"},
-        yaxis={"categoryorder": "array", "categoryarray": names[::-1], "automargin": True},
-        height=max(GRAPH_HEIGHT, 20 * len(names) + 130),
-        legend=LEGEND_TOP,
-        margin={"t": 80},
-        bargap=0.25,
-    )
-    return fig
+    return _timeline_layout(fig, title, names)
 
 
 def output_figure(
@@ -219,4 +199,19 @@ def scrap_figure(frame: pd.DataFrame, by: str, title: str) -> go.Figure:
         layout={"template": TEMPLATE_NAME},
     )
     fig.update_layout(title=title, yaxis={"title": "% scrap"}, height=GRAPH_HEIGHT)
+    return fig
+
+
+def _timeline_layout(fig: go.Figure, title: str, names: list[str]) -> go.Figure:
+    """One row per machine over a date axis, as the state timelines share it."""
+    fig.update_layout(
+        title=title,
+        barmode="overlay",
+        xaxis={"type": "date"},
+        yaxis={"categoryorder": "array", "categoryarray": names[::-1], "automargin": True},
+        height=max(GRAPH_HEIGHT, 20 * len(names) + 130),
+        legend=LEGEND_TOP,
+        margin={"t": 80},
+        bargap=0.25,
+    )
     return fig

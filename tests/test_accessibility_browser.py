@@ -11,8 +11,7 @@ from typing import Any
 import pytest
 
 from devtools.browser import PageWatch, browser  # noqa: F401 - fixture
-from devtools.factories import add_machines
-from devtools.live_server import LiveServer
+from devtools.live_server import LiveServer, serve_plant
 from tests.waiting import wait_for_dash_idle
 
 pytestmark = pytest.mark.browser
@@ -25,11 +24,7 @@ PAGES = ["/", "/machines", "/machines?id=1", "/maintenance", "/production", "/wa
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    live = LiveServer(Path(tmp_path_factory.mktemp("a11y")))
-    add_machines(live.db, 6)
-    live.start()
-    yield live
-    live.stop()
+    yield from serve_plant(Path(tmp_path_factory.mktemp("a11y")), 6)
 
 
 def serious_violations(page: Any) -> list[str]:

@@ -10,8 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from devtools.browser import PageWatch, browser  # noqa: F401 - fixture
-from devtools.factories import add_machines
-from devtools.live_server import LiveServer
+from devtools.live_server import LiveServer, serve_plant
 from tests.waiting import wait_for_dash_idle
 
 pytestmark = pytest.mark.browser
@@ -19,11 +18,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    live = LiveServer(Path(tmp_path_factory.mktemp("header")))
-    add_machines(live.db, 3)
-    live.start()
-    yield live
-    live.stop()
+    yield from serve_plant(Path(tmp_path_factory.mktemp("header")), 3)
 
 
 def test_phone_header_is_one_line_with_a_menu(server: LiveServer, browser: Any) -> None:  # noqa: F811
