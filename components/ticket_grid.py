@@ -24,7 +24,7 @@ def _column(field: str, header: str, min_width: int, flex: float = 1, **extra: A
 
 
 COLUMNS = [
-    _column("id", "#", 58, 0.5),
+    _column("id", "#", 72, 0.6),
     _column(
         "created_at",
         "Opened",
@@ -32,7 +32,7 @@ COLUMNS = [
         valueFormatter={"function": _SHOWN.format("opened")},
         tooltipValueGetter={"function": "params.data ? params.data.shown.opened_at : ''"},
     ),
-    _column("machine_name", "Machine", 96),
+    _column("machine_name", "Machine", 104),
     _column("title", "Title", 150, 2.4, tooltipField="title"),
     _column(
         "priority",

@@ -1,10 +1,12 @@
 """Screenshots of every page of a live demo plant (1440x900) into docs/screenshots/.
 
-python -m scripts.screenshots
+python -m scripts.screenshots                 # into docs/screenshots/
+python -m scripts.screenshots --out DIR       # anywhere else
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 import tempfile
 from pathlib import Path
@@ -21,10 +23,12 @@ PAGES = {
 }
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     from playwright.sync_api import sync_playwright
 
-    out = ROOT / "docs" / "screenshots"
+    parser = argparse.ArgumentParser(prog="python -m scripts.screenshots", description=__doc__)
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    out = parser.parse_args(argv).out
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         server = LiveServer(Path(tmp), demo=True).start(timeout=120)
@@ -46,7 +50,7 @@ def main() -> int:
                     )
                     page.wait_for_timeout(2500)
                     page.screenshot(path=str(out / f"{name}.png"))
-                    print(f"wrote docs/screenshots/{name}.png", file=sys.stderr)
+                    print(f"wrote {out / name}.png", file=sys.stderr)
                 browser.close()
         finally:
             server.stop()
