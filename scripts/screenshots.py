@@ -1,4 +1,5 @@
-"""Screenshots of every page of a live demo plant (1440x900) into docs/screenshots/.
+"""Screenshots of every page of a live demo plant (1440x900) into docs/screenshots/: the pages,
+a machine that is down with its ticket, the ticket drawer, and a page that lost its server.
 
 python -m scripts.screenshots                 # into docs/screenshots/
 python -m scripts.screenshots --out DIR       # anywhere else
@@ -10,6 +11,7 @@ import argparse
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from devtools.browser import ARGS, CHROMIUM
 from devtools.live_server import ROOT, LiveServer
@@ -21,6 +23,34 @@ PAGES = {
     "maintenance": "/maintenance",
     "production": "/production",
 }
+DOWN_MACHINE = 3
+
+
+def settle(page: Any) -> None:
+    """Wait for the socket, the callbacks and the graphs of the page shown."""
+    page.wait_for_selector('#connection-status[data-state="connected"]', state="attached")
+    page.wait_for_load_state("networkidle")
+    page.wait_for_function(
+        "![...document.querySelectorAll('.js-plotly-plot')]"
+        ".some(g => !g.querySelector('.main-svg'))",
+        timeout=20000,
+    )
+    page.wait_for_timeout(2500)
+
+
+def break_a_machine(server: LiveServer) -> None:
+    """A machine down with its ticket, so the cards show why and since when."""
+    server.post(f"/machines/{DOWN_MACHINE}/status", {"status": "down", "reason": "hydraulic leak"})
+    server.post(
+        "/tickets",
+        {
+            "machine_id": DOWN_MACHINE,
+            "title": "Hydraulic leak at the main cylinder",
+            "description": "Oil on the floor under the cylinder; pressure drops within minutes.",
+            "priority": "high",
+            "assignee": "R. Patel",
+        },
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,9 +60,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
     out = parser.parse_args(argv).out
     out.mkdir(parents=True, exist_ok=True)
+
+    def shoot(page: Any, name: str) -> None:
+        page.screenshot(path=str(out / f"{name}.png"))
+        print(f"wrote {out / name}.png", file=sys.stderr)
+
     with tempfile.TemporaryDirectory() as tmp:
         server = LiveServer(Path(tmp), demo=True).start(timeout=120)
         try:
+            break_a_machine(server)
             with sync_playwright() as pw:
                 browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
                 context = browser.new_context(viewport={"width": 1440, "height": 900})
@@ -40,17 +76,20 @@ def main(argv: list[str] | None = None) -> int:
                 server.sign_in(page, "operator", "/")
                 for name, path in PAGES.items():
                     page.goto(server.url + path)
-                    page.wait_for_selector('#connection-status[data-state="connected"]')
-                    page.wait_for_load_state("networkidle")
-                    # Graphs render after their callbacks: wait until none is loading.
-                    page.wait_for_function(
-                        "![...document.querySelectorAll('.js-plotly-plot')]"
-                        ".some(g => !g.querySelector('.main-svg'))",
-                        timeout=20000,
-                    )
-                    page.wait_for_timeout(2500)
-                    page.screenshot(path=str(out / f"{name}.png"))
-                    print(f"wrote {out / name}.png", file=sys.stderr)
+                    settle(page)
+                    shoot(page, name)
+                page.goto(server.url + "/maintenance")
+                settle(page)
+                page.locator("#tickets-grid .ag-row").first.click()
+                page.wait_for_selector("#ticket-drawer", state="visible")
+                page.wait_for_timeout(1500)
+                shoot(page, "maintenance-drawer")
+                page.goto(server.url + "/")
+                settle(page)
+                server.stop()  # the page loses its server: stale, dimmed, reconnecting
+                page.wait_for_selector('#page[data-stale="true"]', timeout=60000)
+                page.wait_for_timeout(6000)
+                shoot(page, "disconnected")
                 browser.close()
         finally:
             server.stop()

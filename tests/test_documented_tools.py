@@ -57,4 +57,4 @@ def test_documented_tool_runs(module: str, tmp_path: Path) -> None:
     assert done.stdout.strip() or module.startswith("scripts."), report[-3000:]
     if module == "scripts.screenshots":
         shots = sorted(tmp_path.glob("*.png"))
-        assert len(shots) == 5 and all(p.stat().st_size > 20_000 for p in shots), shots
+        assert len(shots) == 7 and all(p.stat().st_size > 20_000 for p in shots), shots
