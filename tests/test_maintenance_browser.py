@@ -211,3 +211,29 @@ def test_drawer_says_who_changed_the_ticket_and_offers_a_reload(server, browser)
         expect(page.locator("#detail-assignee")).to_have_value("dora")
         page.locator("#ticket-drawer button:has-text('on hold')").click()
         expect(page.locator("#detail-result")).to_contain_text("Saved", timeout=5000)
+
+
+def test_two_planners_in_two_browsers_do_not_overwrite_each_other(server, browser):  # noqa: F811
+    shown = ticket(server, "Two planners, two browsers")
+    row = f'#tickets-grid .ag-row[row-id="{shown["id"]}"]'
+    with hub(server, browser) as first, hub(server, browser) as second:
+        for w in (first, second):
+            w.page.locator(row).first.click()
+            expect(w.page.locator("#ticket-drawer")).to_be_visible(timeout=5000)
+        # The first planner assigns the ticket in their drawer.
+        first.page.fill("#detail-assignee", "dora")
+        first.page.click("#ticket-drawer button:has-text('Assign')")
+        expect(first.page.locator("#detail-result")).to_contain_text("Saved", timeout=5000)
+        # The second one sees who changed it, live, and cannot move it on a stale view.
+        expect(second.page.locator("#drawer-changed")).to_contain_text("changed by", timeout=5000)
+        expect(second.page.locator("#drawer-stale")).to_be_visible()
+        second.page.locator("#ticket-drawer button:has-text('on hold')").click()
+        expect(second.page.locator("#detail-result")).to_contain_text("Not saved", timeout=5000)
+        assert server.get(f"/tickets/{shown['id']}").json()["status"] == "open"
+        # After a reload the second planner's move applies, on top of the first one's change.
+        second.page.click("#drawer-reload")
+        expect(second.page.locator("#detail-assignee")).to_have_value("dora", timeout=5000)
+        second.page.locator("#ticket-drawer button:has-text('on hold')").click()
+        expect(second.page.locator("#detail-result")).to_contain_text("Saved", timeout=5000)
+    final = server.get(f"/tickets/{shown['id']}").json()
+    assert (final["status"], final["assignee"]) == ("on_hold", "dora")
