@@ -6,12 +6,16 @@
  * Every alert frame (maintenance_alert, system_alert) reaches accept(): at once from a tap on
  * the page's own socket (the WebSocket component's `message` prop merges bursts, so a Dash
  * callback does not see every frame), and again from assets/live.js (replay, the polling
- * fallback); frames are de-duplicated by seq. The items are Dash components (the same markup
- * and classes the server renders: components/alert_feed.py, components/wall.py) put in place
- * with set_props, so React keeps owning the DOM and frame text only ever becomes text nodes.
+ * fallback); each seq counts once. Markup: assets/alert_markup.js, the same as the server's.
  *
- * The server's render stays the source of truth: merge() combines what the server rendered
- * with the frames seen here, newest seq first, bounded to the feed's size, and runs again
+ * Two steps, so a slow renderer never delays the first sight of an alert:
+ *   paint   at once: DOM nodes (marked data-painted) put among the container's items, and
+ *           items beyond the container's size hidden;
+ *   commit  after the next frame is drawn: the painted nodes go, and set_props hands the
+ *           merged list to Dash, so React owns the DOM again (a set_props render of the wall
+ *           costs ~200 ms of main thread on a slow CPU).
+ * The server's render stays the source of truth: commit merges what the server rendered with
+ * the frames seen here (newest seq first, bounded to the container's size), and runs again
  * after each server render (a clientside callback on the container's children), so a
  * response computed before a frame arrived cannot drop it.
  */
@@ -20,120 +24,80 @@
 
   const FEED_SIZE = 50; // callbacks/maintenance.py FEED_SIZE
   const TICKER_SIZE = 3; // components/wall_tiles.py TICKER_SIZE
-  const PRIORITY_COLORS = { low: "#868e96", medium: "#1c7ed6", high: "#f59f00", critical: "#e03131" };
-  const LEVEL_COLORS = { info: "#1c7ed6", warning: "#f59f00", critical: "#e03131" };
-  const LABELS = { in_progress: "in progress", on_hold: "on hold" };
   const ALERT_TYPES = { maintenance_alert: true, system_alert: true };
 
   const alerts = {
     recent: [], // alert frames seen on this page, newest seq first, at most FEED_SIZE
     skew: 0, // browser clock minus server clock, from the newest live frame (ms)
+    hidden: [], // server-rendered nodes hidden by a paint, shown again on commit
+    toast: null, // the critical frame the next commit opens the toast for
+    commitPending: false,
   };
 
-  function el(type, props) {
-    return { type: type, namespace: "dash_html_components", props: props };
+  function markup() {
+    return window.milldash.alertMarkup;
   }
 
-  function duration(seconds) {
-    // components/wording.py duration()
-    const total = Math.max(0, Math.round(seconds));
-    if (total < 60) return total + " s";
-    let minutes = Math.floor(total / 60);
-    if (minutes < 60) return minutes + " min";
-    let hours = Math.floor(minutes / 60);
-    minutes %= 60;
-    if (hours < 24) return minutes ? hours + " h " + minutes + " min" : hours + " h";
-    const days = Math.floor(hours / 24);
-    hours %= 24;
-    return hours ? days + " d " + hours + " h" : days + " d";
+  function serverNow() {
+    return Date.now() - alerts.skew;
   }
 
-  function ageSeconds(stamp, now) {
-    const t = Date.parse(stamp || "");
-    return isNaN(t) ? null : (now - alerts.skew - t) / 1000;
+  const VIEWS = {
+    alerts: {
+      size: FEED_SIZE,
+      wants: function (frame) { return frame.type === "maintenance_alert"; },
+      build: function (frame, now) { return markup().feedItem(frame, now); },
+      keep: function () { return false; }, // "No alerts yet." goes with the first alert
+      refresh: function (child, now) { return markup().withAge(child, now); },
+    },
+    "wall-ticker": {
+      size: TICKER_SIZE,
+      wants: function () { return true; },
+      build: function (frame, now) { return markup().tickerItem(frame, now); },
+      keep: function (child) { return /ticker-label/.test((child.props && child.props.className) || ""); },
+      refresh: function (child) { return child; },
+    },
+  };
+
+  // -- paint: plain DOM, at once ----------------------------------------------------------
+
+  function hide(node) {
+    if (node.hidden) return;
+    node.hidden = true;
+    alerts.hidden.push(node);
   }
 
-  function ago(stamp, now) {
-    const s = ageSeconds(stamp, now);
-    if (s === null) return "";
-    return s < 30 ? "just now" : duration(s) + " ago";
-  }
-
-  function word(code) {
-    return code ? LABELS[code] || String(code).replace(/_/g, " ") : "–";
-  }
-
-  function cls(code) {
-    return String(code).replace(/[^A-Za-z0-9_-]/g, "");
-  }
-
-  function machineOf(data) {
-    return data.machine_name || "machine " + data.machine_id;
-  }
-
-  /* One line of the maintenance feed: components/alert_feed.py alert_item(). */
-  function feedItem(frame, now) {
-    const data = frame.data || {};
-    const priority = data.priority || "low";
-    return el("Div", {
-      className: "alert-item prio-" + cls(priority),
-      "data-seq": String(frame.seq),
-      "data-ticket-id": String(data.ticket_id),
-      "data-ts": String(frame.timestamp || ""),
-      children: [
-        el("Span", {
-          children: word(priority),
-          className: "badge prio",
-          style: { background: PRIORITY_COLORS[priority] || "#888" },
-        }),
-        el("Span", { children: " " + ago(frame.timestamp, now) + " ", className: "muted" }),
-        el("Strong", { children: "#" + data.ticket_id + " " + (data.title || "") }),
-        el("Span", { children: " — " + machineOf(data), className: "muted" }),
-      ],
+  function paint(id, frame) {
+    const view = VIEWS[id];
+    const root = document.getElementById(id);
+    if (!root || !view.wants(frame) || root.querySelector('[data-seq="' + frame.seq + '"]')) return;
+    const items = Array.from(root.children).filter(function (c) {
+      return !c.hidden && c.hasAttribute("data-seq");
     });
+    const before = items.find(function (c) { return Number(c.getAttribute("data-seq")) < frame.seq; });
+    if (!before && items.length >= view.size) return; // older than everything shown
+    const node = markup().toDom(view.build(frame, serverNow()));
+    node.setAttribute("data-painted", "true");
+    if (before) root.insertBefore(node, before);
+    else root.appendChild(node);
+    const children = Array.from(root.children);
+    children.forEach(function (c) {
+      if (!c.hasAttribute("data-seq") && !/ticker-label/.test(c.className)) hide(c); // "none yet"
+    });
+    children.filter(function (c) { return !c.hidden && c.hasAttribute("data-seq"); })
+      .slice(view.size).forEach(hide);
   }
 
-  /* One ticker item of the wall: components/wall.py ticker_item(). */
-  function tickerItem(frame, now) {
-    const data = frame.data || {};
-    let badge, color, head, text;
-    if (frame.type === "system_alert") {
-      badge = data.level || "info";
-      color = LEVEL_COLORS[badge] || "#1c7ed6";
-      head = "Plant message";
-      text = data.message || "";
-    } else {
-      badge = data.priority || "low";
-      color = PRIORITY_COLORS[badge] || "#868e96";
-      head = machineOf(data);
-      text = "#" + data.ticket_id + " " + (data.title || "");
-    }
-    const s = ageSeconds(frame.timestamp, now);
-    const age = s === null || s < 60 ? "just now" : duration(s);
-    return el("Div", {
-      children: [
-        el("Span", { children: String(badge), className: "prio-badge", style: { background: color } }),
-        el("Div", {
-          children: [
-            el("Div", {
-              children: [
-                el("Span", { children: head, className: "ticker-head" }),
-                el("Span", { children: age, className: "ticker-age" }),
-              ],
-              className: "ticker-top",
-            }),
-            el("Div", { children: text, className: "ticker-text" }),
-          ],
-          className: "ticker-body",
-        }),
-      ],
-      className: "ticker-item level-" + cls(badge),
-      "data-seq": String(frame.seq),
-    });
+  function unpaint() {
+    document.querySelectorAll("[data-painted]").forEach(function (node) { node.remove(); });
+    alerts.hidden.forEach(function (node) { node.hidden = false; });
+    alerts.hidden = [];
   }
+
+  // -- commit: through Dash, so React owns the DOM ------------------------------------------
 
   function layoutOf(id) {
-    // The component as the renderer holds it (what set_props would patch).
+    // The component as the renderer holds it (what set_props patches).
     const store = (window.dash_stores || [])[0];
     const state = store && store.getState ? store.getState() : null;
     const path = state && state.paths && state.paths.strs && state.paths.strs[id];
@@ -149,77 +113,53 @@
     return isNaN(seq) ? null : seq;
   }
 
-  function withAge(child, now) {
-    // A server-rendered feed line gets its "… ago" refreshed, as the server's own rebuild did.
-    const stamp = child.props["data-ts"];
-    const kids = child.props.children;
-    if (!stamp || !Array.isArray(kids) || !kids[1] || !kids[1].props) return child;
-    const text = " " + ago(stamp, now) + " ";
-    if (kids[1].props.children === text) return child;
-    const age = Object.assign({}, kids[1], { props: Object.assign({}, kids[1].props, { children: text }) });
-    const props = Object.assign({}, child.props, { children: [kids[0], age].concat(kids.slice(2)) });
-    return Object.assign({}, child, { props: props });
-  }
-
-  const VIEWS = {
-    alerts: {
-      size: FEED_SIZE,
-      wants: function (frame) { return frame.type === "maintenance_alert"; },
-      build: feedItem,
-      keep: function () { return false; }, // "No alerts yet." goes with the first alert
-      refresh: withAge,
-    },
-    "wall-ticker": {
-      size: TICKER_SIZE,
-      wants: function () { return true; },
-      build: tickerItem,
-      keep: function (child) { return /ticker-label/.test((child.props && child.props.className) || ""); },
-      refresh: function (child) { return child; },
-    },
-  };
-
   /* The container's items and the frames seen here, newest seq first, bounded. */
   function merge(id) {
     const view = VIEWS[id];
-    const node = view && layoutOf(id);
-    if (!node) return false;
-    const now = Date.now();
-    const old = [].concat(node.props.children || []);
+    const node = layoutOf(id);
+    if (!node) return;
+    const now = serverNow();
     const head = [];
     const bySeq = new Map();
-    old.forEach(function (child) {
+    [].concat(node.props.children || []).forEach(function (child) {
       const seq = seqOf(child);
       if (seq !== null) bySeq.set(seq, child);
       else if (child && typeof child === "object" && view.keep(child)) head.push(child);
     });
     const before = Array.from(bySeq.keys()).join(",");
-    let added = false;
     alerts.recent.forEach(function (frame) {
-      if (!view.wants(frame) || bySeq.has(frame.seq)) return;
-      bySeq.set(frame.seq, view.build(frame, now));
-      added = true;
+      if (view.wants(frame) && !bySeq.has(frame.seq)) bySeq.set(frame.seq, view.build(frame, now));
     });
-    if (!added) return false;
     const seqs = Array.from(bySeq.keys()).sort(function (a, b) { return b - a; }).slice(0, view.size);
-    if (seqs.join(",") === before) return false;
+    if (seqs.join(",") === before) return;
     const items = seqs.map(function (seq) { return view.refresh(bySeq.get(seq), now); });
     window.dash_clientside.set_props(id, { children: head.concat(items) });
-    return true;
   }
 
-  function toast(frame) {
-    const data = frame.data || {};
+  function commit() {
+    alerts.commitPending = false;
     const setProps = window.dash_clientside.set_props;
-    setProps("critical-toast", {
-      children: el("Div", {
-        children: [
-          el("Strong", { children: "#" + data.ticket_id + " " + (data.title || "") }),
-          el("Div", { children: machineOf(data) }),
-        ],
-      }),
-      is_open: true,
-    });
-    setProps("critical-alert", { data: frame }); // the wall's takeover (assets/wall.js)
+    const apply = function () {
+      unpaint(); // in the same task as React's render: no frame without the alert
+      Object.keys(VIEWS).forEach(merge);
+      const frame = alerts.toast;
+      alerts.toast = null;
+      if (frame) {
+        setProps("critical-toast", { children: markup().toastBody(frame), is_open: true });
+        setProps("critical-alert", { data: frame }); // the wall's takeover (assets/wall.js)
+      }
+    };
+    if (window.ReactDOM && window.ReactDOM.flushSync) window.ReactDOM.flushSync(apply);
+    else apply();
+  }
+
+  function scheduleCommit() {
+    // After the paint has been drawn: a frame, then a task.
+    if (alerts.commitPending) return;
+    alerts.commitPending = true;
+    const later = function () { setTimeout(commit, 0); };
+    if (document.hidden || !window.requestAnimationFrame) later();
+    else window.requestAnimationFrame(later);
   }
 
   /* An alert frame, from the socket tap or from assets/live.js; each seq counts once. */
@@ -237,8 +177,11 @@
     while (at < recent.length && recent[at].seq > frame.seq) at++;
     recent.splice(at, 0, frame);
     if (recent.length > FEED_SIZE) recent.length = FEED_SIZE;
-    Object.keys(VIEWS).forEach(merge);
-    if (frame.type === "maintenance_alert" && (frame.data || {}).priority === "critical") toast(frame);
+    Object.keys(VIEWS).forEach(function (id) { paint(id, frame); });
+    if (frame.type === "maintenance_alert" && (frame.data || {}).priority === "critical") {
+      alerts.toast = frame;
+    }
+    scheduleCommit();
     return true;
   }
 
@@ -269,18 +212,18 @@
   }
 
   window.milldash = Object.assign(window.milldash || {}, {
-    alerts: { state: alerts, accept: accept, merge: merge, feedItem: feedItem, tickerItem: tickerItem },
+    alerts: { state: alerts, accept: accept, commit: commit },
   });
 
+  // After the server rendered a container: put back what that render did not know yet.
   window.dash_clientside = window.dash_clientside || {};
   window.dash_clientside.alerts = {
-    // After the server rendered a container: put back what it did not know yet.
     feed: function () {
-      merge("alerts");
+      if (!alerts.commitPending) commit();
       return window.dash_clientside.no_update;
     },
     ticker: function () {
-      merge("wall-ticker");
+      if (!alerts.commitPending) commit();
       return window.dash_clientside.no_update;
     },
   };

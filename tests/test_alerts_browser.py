@@ -106,6 +106,21 @@ def test_a_new_alert_shows_from_its_frame_while_callbacks_are_held(server, watch
     page.reload()
     page.wait_for_selector(f'{FEED_ITEMS}[data-ticket-id="{made["id"]}"]', timeout=15000)
     assert feed_item(page, made["id"]).evaluate(MARKUP) == client_html
+    # And the DOM nodes of the first paint (before Dash renders the item) are that line too.
+    events = server.get("/events?since=0&topics=maintenance&limit=500").json()["events"]
+    frame = next(
+        e
+        for e in events
+        if e["type"] == "maintenance_alert" and e["data"]["ticket_id"] == made["id"]
+    )
+    painted = page.evaluate(
+        f"""(frame) => {{
+            const m = window.milldash.alertMarkup;
+            return ({MARKUP})(m.toDom(m.feedItem(frame, Date.parse(frame.timestamp))));
+        }}""",
+        frame,
+    )
+    assert painted == client_html
     assert watch.errors == []
 
 

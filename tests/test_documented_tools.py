@@ -24,7 +24,10 @@ CASES: dict[str, tuple[list[str], bool]] = {
     "bench.fanout": (["--clients", "5", "--seconds", "1", "--rate", "5", "--drain", "2"], False),
     "bench.export": (["--rows", "2000", "--repeat", "1"], False),
     "bench.login_flood": (["--clients", "2", "--seconds", "1", "--cycles", "1"], False),
-    "bench.ui_latency": (["--tickets", "3", "--gap-ms", "100"], True),
+    "bench.ui_latency": (
+        ["--tickets", "3", "--gap-ms", "100", "--wall-tickets", "3", "--burst", "5"],
+        True,
+    ),
     "scripts.screenshots": (["--out", "{tmp}"], True),
 }
 
