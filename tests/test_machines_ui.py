@@ -9,7 +9,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -31,21 +30,9 @@ from data.read.hourly_output import output_by_bucket, output_by_hour
 from data.read.machine_board import machine_states
 from data.read.state_days import state_time_by_day
 from data.store.models import Machine
+from devtools.dash_tree import walk
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def walk(component: Any) -> Iterator[dict[str, Any]]:
-    """Every component's props, depth first."""
-    if isinstance(component, list | tuple):
-        for child in component:
-            yield from walk(child)
-        return
-    if not hasattr(component, "to_plotly_json"):
-        return
-    props = component.to_plotly_json()["props"]
-    yield props
-    yield from walk(props.get("children"))
 
 
 def texts(component: Any) -> list[str]:

@@ -4,7 +4,6 @@ real database (SQLite, and PostgreSQL when configured) with a fake clock."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -27,21 +26,9 @@ from data.accounts.tokens import Principal
 from data.read.machine_sums import overview
 from data.store.models import Machine
 from data.write.services import Services
+from devtools.dash_tree import walk
 
 AREAS = ["Assembly", "Machining"]
-
-
-def walk(component: Any) -> Iterator[dict[str, Any]]:
-    """Every component's props, depth first."""
-    if isinstance(component, list | tuple):
-        for child in component:
-            yield from walk(child)
-        return
-    if not hasattr(component, "to_plotly_json"):
-        return
-    props = component.to_plotly_json()["props"]
-    yield props
-    yield from walk(props.get("children"))
 
 
 def kpis_of(component: Any) -> dict[str, tuple[Any, str]]:
