@@ -1,6 +1,6 @@
 """SQLAlchemy 2 typed models: the plant, its history, tickets, the event log and access.
-A column with a fixed set of values names it in `info["values"]` (data/vocabulary.py); the
-services and validation keep to it."""
+Statuses and priorities are plain strings; their values are in data/vocabulary.py, and
+validation keeps to them."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from data.store.sqltypes import UTCDateTime, utcnow
-from data.vocabulary import MACHINE_STATUSES, TICKET_PRIORITIES, TICKET_STATUSES
 
 
 class Base(DeclarativeBase):
@@ -26,9 +25,7 @@ class Machine(Base):
     area: Mapped[str] = mapped_column(String(80), index=True)
     kind: Mapped[str] = mapped_column(String(40))
     ideal_cycle_time_s: Mapped[float]
-    status: Mapped[str] = mapped_column(
-        String(20), default="idle", info={"values": MACHINE_STATUSES}
-    )
+    status: Mapped[str] = mapped_column(String(20), default="idle")
     status_since: Mapped[datetime] = mapped_column(default=utcnow)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -79,10 +76,8 @@ class Ticket(Base):
     machine_id: Mapped[int] = mapped_column(ForeignKey("machines.id"))
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
-    priority: Mapped[str] = mapped_column(String(20), info={"values": TICKET_PRIORITIES})
-    status: Mapped[str] = mapped_column(
-        String(20), default="open", info={"values": TICKET_STATUSES}
-    )
+    priority: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default="open")
     assignee: Mapped[str | None] = mapped_column(String(120))
     reported_by: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
