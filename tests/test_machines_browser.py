@@ -51,6 +51,9 @@ def open_page(server: LiveServer, watch: PageWatch, path: str) -> Any:
 
 
 def box(page: Any, selector: str) -> dict[str, float]:
+    """The element's box once it is shown: a graph's code is loaded on demand, so under load it
+    can appear a moment after the rest of the panel."""
+    page.locator(selector).wait_for(state="visible", timeout=15000)
     found = page.locator(selector).bounding_box()
     assert found is not None, f"{selector} is not laid out"
     return found

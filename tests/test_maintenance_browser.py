@@ -44,6 +44,7 @@ def hub(server: LiveServer, browser: Any, role: str | None = "operator", size=(1
 
 
 def box(page: Any, selector: str) -> dict[str, float]:
+    page.locator(selector).first.wait_for(state="visible", timeout=15000)
     found = page.locator(selector).first.bounding_box()
     assert found, f"{selector} has no box"
     return found
