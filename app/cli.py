@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from app.config import Config
+from data.calendar.document import zone
 from data.errors import ServiceError
 from data.roles import ROLES
 
@@ -187,6 +188,11 @@ def _run_command(config: Config, args: argparse.Namespace) -> int:
 def _serve(config: Config) -> int:
     if config.redis_url and not redis_backend_available():
         print(f"error: {REDIS_UNAVAILABLE}", file=sys.stderr)
+        return 2
+    try:
+        zone(config.plant_tz)
+    except ValueError as exc:
+        print(f"error: MILLDASH_PLANT_TZ: {exc}", file=sys.stderr)
         return 2
     if os.environ.get("MILLDASH_NO_GEVENT") != "1":
         from gevent import monkey

@@ -38,6 +38,8 @@ class Config:
     password_checks: int = 0
     secret_key: str = ""
     demo: bool = True
+    # The plant's IANA time zone until an admin picks one in the calendar (CONTRACT §2b).
+    plant_tz: str = "UTC"
     anonymous_view: bool | None = None  # None: on exactly when the demo runs
     simulator_interval_s: float = 3.0
     # Realtime limits (CONTRACT §3)
@@ -75,6 +77,7 @@ class Config:
             password_checks=int(env.get("MILLDASH_PASSWORD_CHECKS", "0")),
             secret_key=env.get("MILLDASH_SECRET_KEY", ""),
             demo=_env_bool("MILLDASH_DEMO", True),
+            plant_tz=env.get("MILLDASH_PLANT_TZ", "").strip() or "UTC",
             ws_ping_interval_s=float(env.get("MILLDASH_WS_PING_INTERVAL", "25")),
             ws_queue_max_frames=int(env.get("MILLDASH_WS_QUEUE_FRAMES", "1000")),
             ws_queue_max_bytes=int(env.get("MILLDASH_WS_QUEUE_BYTES", str(1024 * 1024))),

@@ -23,6 +23,7 @@ from callbacks.shell import page_layout
 from components.registry import PAGES, Page
 from data.events import Publisher
 from data.store.db import Database
+from data.write.calendar import default_zone
 from data.write.services import Services
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,6 +45,7 @@ def create_app(
     )
     db = Database(config.database_url)
     db.migrate()
+    default_zone(db, config.plant_tz)
     backend = make_backend(config, db)
     hub = Hub(db, backend, Retention(config.retain_events, config.retain_hours))
     services = Services(db, publisher or hub)

@@ -32,3 +32,10 @@ class Conflict(ServiceError):
 
     code = "conflict"
     http_status = 409
+
+
+class Unprocessable(ValidationFailed):
+    """Well-formed input that cannot be used as it stands (e.g. overlapping shifts)."""
+
+    code = "unprocessable"
+    http_status = 422

@@ -62,7 +62,13 @@ def plant(db, services, clock) -> dict[str, int]:
     """
     with db.write() as session:
         rows = [
-            Machine(name=name, area=area, kind="mill", ideal_cycle_time_s=36.0)
+            Machine(
+                name=name,
+                area=area,
+                kind="mill",
+                ideal_cycle_time_s=36.0,
+                created_at=datetime(2026, 1, 1, tzinfo=UTC),
+            )
             for name, area in [("M1", "Press"), ("M2", "Press"), ("M3", "Mill"), ("M4", "Mill")]
         ]
         session.add_all(rows)

@@ -11,6 +11,10 @@ The window is 2026-03-02 08:00 -> 16:00 UTC (8 h = 28800 s). The plant:
     M3 Mill 3   Machining  ict 20 s  status running
        offline 00-09 | running 09-13 | down 13:00-13:30 "jam" | offline 13:30-15 | running 15-open
     M4 Spare 4  Machining  ict 45 s  status idle, no periods, no output
+
+Every machine exists from 2026-03-01 and the calendar is empty, so every hour of the window is
+planned production time and offline time is an availability loss (tests/test_planned_kpis.py
+covers shifts, stops and machines added mid-window).
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ H = 3600.0
 ELAPSED = 8 * H
 LO = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 HI = datetime(2026, 3, 2, 16, 0, tzinfo=UTC)
+CREATED = datetime(2026, 3, 1, tzinfo=UTC)
 
 
 def at(hour: int, minute: int = 0) -> datetime:
@@ -125,7 +130,12 @@ def plant(db: Database) -> dict[str, int]:
         machines = {}
         for name, (area, kind, ict, status, _, _) in PLANT.items():
             machines[name] = Machine(
-                name=name, area=area, kind=kind, ideal_cycle_time_s=ict, status=status
+                name=name,
+                area=area,
+                kind=kind,
+                ideal_cycle_time_s=ict,
+                status=status,
+                created_at=CREATED,
             )
         session.add_all(machines.values())
         session.flush()
@@ -191,18 +201,21 @@ def test_oee_by_machine(db: Database, plant: dict[str, int]) -> None:
         df = oee_by_machine(s, LO, HI)
     assert list(df.columns) == [
         "machine_id", "name", "area", "running_s", "planned_s", "ideal_s", "good", "scrap",
-        "availability", "performance", "quality", "oee",
+        "running_planned_s", "calendar_s", "availability", "performance", "quality", "oee",
+        "teep",
     ]  # fmt: skip
     rows = by_name(df)
     press = rows["Press 1"]
-    assert press["planned_s"] == pytest.approx(8 * H - 2 * H)
+    assert press["planned_s"] == pytest.approx(8 * H)
+    assert press["calendar_s"] == pytest.approx(8 * H)
     assert press["ideal_s"] == pytest.approx(30.0 * (350 + 10))
     assert (press["good"], press["scrap"]) == (50 + 100 + 200, 2 + 3 + 5)
-    a, p, q = (5.5 * H) / (8 * H - 2 * H), (30.0 * 360) / (5.5 * H), 350 / (350 + 10)
+    a, p, q = (5.5 * H) / (8 * H), (30.0 * 360) / (5.5 * H), 350 / (350 + 10)
     assert press["availability"] == pytest.approx(a)
     assert press["performance"] == pytest.approx(p)
     assert press["quality"] == pytest.approx(q)
     assert press["oee"] == pytest.approx(a * p * q)
+    assert press["teep"] == pytest.approx(a * p * q)  # every hour planned: TEEP = OEE
 
     lathe = rows["Lathe 2"]  # ideal 60 * 190 = 11400 s > 3 h running: performance capped
     assert lathe["availability"] == pytest.approx((3 * H) / (8 * H))
@@ -212,7 +225,7 @@ def test_oee_by_machine(db: Database, plant: dict[str, int]) -> None:
     assert lathe["oee"] == pytest.approx((3 * H) / (8 * H) * 1.0 * 180 / 190)
 
     mill = rows["Mill 3"]
-    a, p, q = (5 * H) / (8 * H - 2.5 * H), (20.0 * 750) / (5 * H), 700 / 750
+    a, p, q = (5 * H) / (8 * H), (20.0 * 750) / (5 * H), 700 / 750
     assert (mill["availability"], mill["performance"], mill["quality"]) == (
         pytest.approx(a),
         pytest.approx(p),
@@ -230,7 +243,7 @@ def test_oee_summary_is_computed_from_sums(db: Database, plant: dict[str, int]) 
         df = oee_by_machine(s, LO, HI)
     plant_row = oee_summary(df).iloc[0]
     running = 5.5 * H + 3 * H + 5 * H + 0
-    planned = 6 * H + 8 * H + 5.5 * H + 8 * H
+    planned = 4 * 8 * H
     ideal = 30.0 * 360 + 60.0 * 190 + 20.0 * 750 + 0
     good, total = 350 + 180 + 700, 360 + 190 + 750
     assert plant_row["availability"] == pytest.approx(running / planned)
@@ -238,18 +251,18 @@ def test_oee_summary_is_computed_from_sums(db: Database, plant: dict[str, int]) 
     assert plant_row["quality"] == pytest.approx(good / total)
     assert plant_row["oee"] == pytest.approx(running / planned * ideal / running * good / total)
     # not the mean of the machines' ratios
-    assert plant_row["availability"] != pytest.approx(df["availability"].mean())
+    assert plant_row["performance"] != pytest.approx(df["performance"].mean())
 
     areas = oee_summary(df, by="area").set_index("area")
     assert list(areas.index) == ["Assembly", "Machining"]
     asm, mach = areas.loc["Assembly"], areas.loc["Machining"]
-    assert asm["availability"] == pytest.approx((5.5 * H + 3 * H) / (6 * H + 8 * H))
+    assert asm["availability"] == pytest.approx((5.5 * H + 3 * H) / (16 * H))
     assert asm["performance"] == pytest.approx((30.0 * 360 + 60.0 * 190) / (5.5 * H + 3 * H))
     assert asm["quality"] == pytest.approx((350 + 180) / (360 + 190))
-    assert mach["availability"] == pytest.approx((5 * H + 0) / (5.5 * H + 8 * H))
+    assert mach["availability"] == pytest.approx((5 * H + 0) / (16 * H))
     assert mach["performance"] == pytest.approx((20.0 * 750) / (5 * H))
     assert mach["quality"] == pytest.approx(700 / 750)
-    assert mach["oee"] == pytest.approx((5 * H) / (13.5 * H) * (20.0 * 750) / (5 * H) * 700 / 750)
+    assert mach["oee"] == pytest.approx((5 * H) / (16 * H) * (20.0 * 750) / (5 * H) * 700 / 750)
 
 
 def test_mttr_mtbf(db: Database, plant: dict[str, int]) -> None:
@@ -340,7 +353,7 @@ def test_overview(db: Database, plant: dict[str, int]) -> None:
         doc = overview(s, LO, HI)
     assert set(doc) == {
         "from", "to", "machines", "utilization", "oee", "oee_by_area", "open_tickets",
-        "mttr_hours", "mtbf_hours", "output",
+        "mttr_hours", "mtbf_hours", "output", "planned_s", "teep", "target_good",
     }  # fmt: skip
     assert (doc["from"], doc["to"]) == ("2026-03-02T08:00:00Z", "2026-03-02T16:00:00Z")
     assert doc["machines"] == {
@@ -349,7 +362,7 @@ def test_overview(db: Database, plant: dict[str, int]) -> None:
             "running": 1, "idle": 1, "setup": 0, "down": 1, "maintenance": 0, "offline": 1,
         },
     }  # fmt: skip
-    running, planned = 5.5 * H + 3 * H + 5 * H, 6 * H + 8 * H + 5.5 * H + 8 * H
+    running, planned = 5.5 * H + 3 * H + 5 * H, 4 * 8 * H
     ideal, good, total = 30.0 * 360 + 60.0 * 190 + 20.0 * 750, 1230, 1300
     assert doc["utilization"] == rounded(running / (4 * 8 * H))
     assert doc["oee"] == {
@@ -361,10 +374,10 @@ def test_overview(db: Database, plant: dict[str, int]) -> None:
     assert [a["area"] for a in doc["oee_by_area"]] == ["Assembly", "Machining"]
     assert doc["oee_by_area"][1] == {
         "area": "Machining",
-        "availability": rounded(5 * H / (5.5 * H + 8 * H)),
+        "availability": rounded(5 * H / (16 * H)),
         "performance": rounded(20.0 * 750 / (5 * H)),
         "quality": rounded(700 / 750),
-        "oee": rounded(5 * H / (13.5 * H) * (20.0 * 750) / (5 * H) * 700 / 750),
+        "oee": rounded(5 * H / (16 * H) * (20.0 * 750) / (5 * H) * 700 / 750),
     }
     assert doc["open_tickets"] == {
         "total": 4,
@@ -373,6 +386,10 @@ def test_overview(db: Database, plant: dict[str, int]) -> None:
     assert doc["mttr_hours"] == rounded((1 + 0.5 + 3 + 0.5) / 4)
     assert doc["mtbf_hours"] == rounded((5.5 + 3 + 5) / 3)
     assert doc["output"] == {"good": 1230, "scrap": 70}
+    assert doc["planned_s"] == planned
+    assert doc["teep"] == doc["oee"]["oee"]  # every hour planned
+    # 8 h at 30, 60, 20 and 45 s per part
+    assert doc["target_good"] == round(8 * H / 30 + 8 * H / 60 + 8 * H / 20 + 8 * H / 45)
     assert all(round(f, 4) == f for f in floats(doc))
 
 
@@ -389,7 +406,7 @@ def test_overview_raw_sql_agrees_with_overview(db: Database, plant: dict[str, in
         "ideal_s": pytest.approx(30.0 * 360 + 60.0 * 190 + 20.0 * 750),
     }
     elapsed = raw["machines"] * ELAPSED
-    planned = elapsed - raw["offline_s"]
+    planned = elapsed  # an empty calendar plans every hour
     assert doc["utilization"] == rounded(raw["running_s"] / elapsed)
     assert doc["oee"]["availability"] == rounded(raw["running_s"] / planned)
     assert doc["oee"]["performance"] == rounded(raw["ideal_s"] / raw["running_s"])

@@ -107,10 +107,10 @@ def client_error(
 
 
 def create_api_blueprint() -> Blueprint:
-    from app.api import admin, dashboard, export, machines, openapi, tickets
+    from app.api import admin, analytics, dashboard, export, machines, openapi, tickets
 
     bp = Blueprint("api", __name__, url_prefix="/api/v1")
-    for module in (machines, export, tickets, dashboard, admin, openapi):
+    for module in (machines, export, tickets, dashboard, analytics, admin, openapi):
         module.register(bp)
 
     @bp.route("/<path:unknown>", methods=["GET", "POST", "PATCH", "PUT", "DELETE"])

@@ -2,51 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, jsonify, request
 
 from app.api.auth import require
+from app.api.windows import analytics_window, window_facts
 from app.context import ctx
 from data.errors import ValidationFailed
 from data.events import ALL, TOPICS
 from data.read import machine_sums
+from data.read.calendar_queries import load_calendar
 from data.read.event_queries import events_after, latest_seq, oldest_seq
 from data.store.health import unreadable_tables
-from data.store.sqltypes import UTC_MAX, UTC_MIN, as_utc, utcnow
+from data.store.sqltypes import utcnow
 
-MAX_WINDOW = timedelta(days=400)
 MAX_EVENTS = 1000
 MAX_SINCE = 2**62
-
-
-def parse_window(args: Any) -> tuple[datetime, datetime]:
-    """`from`/`to` query arguments (ISO 8601); default: the last 24 hours."""
-    details: dict[str, str] = {}
-    values: dict[str, datetime | None] = {}
-    for key in ("from", "to"):
-        raw = args.get(key)
-        values[key] = None
-        # Absent means the default; present but empty is a bad time (the OpenAPI document
-        # says date-time, and a generated client never sends an empty one).
-        if raw is not None:
-            try:
-                value = as_utc(datetime.fromisoformat(raw.replace("Z", "+00:00")))
-                if not UTC_MIN <= value <= UTC_MAX:
-                    raise ValueError(raw)
-                values[key] = value
-            except (ValueError, OverflowError):
-                details[key] = "must be an ISO 8601 date or time, e.g. 2026-01-01T06:00:00Z"
-    if details:
-        raise ValidationFailed("Invalid time window.", details)
-    hi = values["to"] or utcnow()
-    lo = values["from"] or max(UTC_MIN, hi - timedelta(hours=24))
-    if lo >= hi:
-        raise ValidationFailed("'from' must be before 'to'.", {"from": "must be before 'to'"})
-    if hi - lo > MAX_WINDOW:
-        raise ValidationFailed("The window may span at most 400 days.")
-    return lo, hi
 
 
 def _int_arg(name: str, default: int, lo: int, hi: int) -> int:
@@ -104,9 +76,12 @@ def register(bp: Blueprint) -> None:
     @bp.get("/dashboard/overview")
     @require("viewer", allow_display=True)
     def overview() -> Any:
-        lo, hi = parse_window(request.args)
+        now = utcnow()
         with ctx().db.read() as session:
-            return jsonify(machine_sums.overview(session, lo, hi))
+            calendar = load_calendar(session)
+            lo, hi = analytics_window(request.args, calendar, now)
+            doc = machine_sums.overview(session, lo, hi, calendar)
+        return jsonify({**doc, **window_facts(calendar, now)})
 
     @bp.get("/events")
     @require("viewer", allow_display=True)

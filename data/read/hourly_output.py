@@ -1,5 +1,11 @@
-"""Parts per UTC hour (or per UTC day, for long windows) against the target rate, for the plant,
-an area or one machine. The bucketing runs in SQL: a 30-day window is 30 rows, not 720."""
+"""Parts per plant-local hour (or per plant-local day, for long windows) against the target,
+for the plant, an area or one machine. Counts are summed in SQL per UTC hour (or quarter hour,
+for zones offset by 30 or 45 minutes) and then put into the local buckets: a 30-day window reads
+720 rows at most, not every count.
+
+The target of a bucket is each machine's ideal rate (3600 / ideal cycle time, parts per hour)
+times its planned production time inside the bucket (data.read.planned_time): 0 outside shifts,
+during breaks and planned stops, before the machine's life starts and after now."""
 
 from __future__ import annotations
 
@@ -11,13 +17,18 @@ import pandas as pd
 from sqlalchemy import BigInteger, Float, Select, cast, func, literal_column, select
 from sqlalchemy.orm import Session
 
+from data.calendar import buckets
+from data.calendar import intervals as iv
+from data.calendar.schedule import Calendar
 from data.read import kpis
+from data.read.calendar_queries import load_calendar
+from data.read.planned_time import life_start, planned_spans
 from data.store.models import Machine, ProductionCount
 from data.store.sqltypes import epoch
 
 PC = ProductionCount
-HOUR_S = 3600
-DAY_S = 86400
+HOUR_S = buckets.HOUR_S
+DAY_S = buckets.DAY_S
 # Windows up to this long are shown by hour; longer ones by day.
 HOURLY_UP_TO = timedelta(hours=48)
 
@@ -39,27 +50,48 @@ def _counts(
     session: Session,
     lo: datetime,
     hi: datetime,
-    bucket_s: int,
+    step_s: int,
     machine_id: int | None,
     area: str | None,
-) -> tuple[list[Any], float]:
-    """(bucket index, good, scrap) rows and the target rate in parts per hour."""
-    # Bucket index = floor(epoch / bucket), from epoch rounded to the millisecond first:
-    # SQLite's julianday() is off by up to ~50 us, enough to put 10:00:00 into the 09:00 bucket.
-    bucket = (
+) -> list[Any]:
+    """(step index, good, scrap) rows: parts per `step_s` seconds of UTC."""
+    # Step index = floor(epoch / step), from epoch rounded to the millisecond first: SQLite's
+    # julianday() is off by up to ~50 us, enough to put 10:00:00 into the 09:00 step.
+    step = (
         cast(func.round(epoch(PC.ts) * literal_column("1000", Float)), BigInteger)
-        // literal_column(str(bucket_s * 1000), BigInteger)
-    ).label("bucket")
-    counts = select(bucket, func.sum(PC.good), func.sum(PC.scrap)).where(PC.ts >= lo, PC.ts < hi)
+        // literal_column(str(step_s * 1000), BigInteger)
+    ).label("step")
+    counts = select(step, func.sum(PC.good), func.sum(PC.scrap)).where(PC.ts >= lo, PC.ts < hi)
     if machine_id is not None or area is not None:
         counts = _scope(counts.join(Machine, Machine.id == PC.machine_id), machine_id, area)
-    rows = session.execute(counts.group_by(bucket)).all()
-    rate = _scope(
-        select(func.coalesce(func.sum(3600.0 / func.nullif(Machine.ideal_cycle_time_s, 0)), 0.0)),
-        machine_id,
-        area,
-    )
-    return rows, float(session.scalar(rate) or 0.0)
+    return list(session.execute(counts.group_by(step)).all())
+
+
+def _targets(
+    session: Session,
+    calendar: Calendar,
+    lo: datetime,
+    hi: datetime,
+    edges: np.ndarray,
+    machine_id: int | None,
+    area: str | None,
+) -> np.ndarray:
+    """Parts the machines in scope would make at their ideal rate in their planned time in
+    each bucket [edges[i], edges[i+1])."""
+    machines = session.execute(
+        _scope(
+            select(Machine.id, Machine.ideal_cycle_time_s, life_start().label("life")),
+            machine_id,
+            area,
+        )
+    ).all()
+    spans = planned_spans(calendar, {m.id: m.life for m in machines}, lo, hi)
+    target = np.zeros(len(edges) - 1)
+    for m in machines:
+        if m.ideal_cycle_time_s and m.ideal_cycle_time_s > 0:
+            seconds = iv.covered(spans[m.id], edges[:-1], edges[1:])
+            target += seconds / float(m.ideal_cycle_time_s)
+    return target
 
 
 def output_by_hour(
@@ -68,13 +100,11 @@ def output_by_hour(
     hi: datetime,
     machine_id: int | None = None,
     area: str | None = None,
+    calendar: Calendar | None = None,
 ) -> pd.DataFrame:
-    """Parts per UTC hour for every hour touching [lo, hi), zero-filled: hour (aware UTC, start
-    of the hour), good, scrap, target. target = sum over the machines in scope of
-    3600 / ideal_cycle_time_s, prorated for an hour only partly inside the window."""
-    lo, hi, _ = kpis.window(lo, hi)
-    rows, per_hour = _counts(session, lo, hi, HOUR_S, machine_id, area)
-    return kpis.hourly_frame(rows, per_hour, lo, hi)
+    """Parts per plant-local hour for every hour touching [lo, hi), zero-filled: hour (aware,
+    plant-local start of the hour), good, scrap, target (see the module)."""
+    return output_by_bucket(session, lo, hi, HOUR_S, machine_id, area, calendar)
 
 
 def output_by_bucket(
@@ -84,36 +114,41 @@ def output_by_bucket(
     bucket_s: int | None = None,
     machine_id: int | None = None,
     area: str | None = None,
+    calendar: Calendar | None = None,
 ) -> pd.DataFrame:
-    """Like `output_by_hour`, per `bucket_s` seconds (default: `bucket_seconds`; UTC days for a
-    day): columns hour (the bucket's start), good, scrap, target (prorated to the part of the
-    bucket inside the window), and the frame's `attrs["bucket_s"]`."""
+    """Like `output_by_hour`, per plant-local hour or day (`bucket_s` HOUR_S or DAY_S; default:
+    `bucket_seconds`): columns hour (the bucket's local start), good, scrap, target, and the
+    frame's `attrs["bucket_s"]`."""
     lo, hi, _ = kpis.window(lo, hi)
     size = bucket_s or bucket_seconds(lo, hi)
-    rows, per_hour = _counts(session, lo, hi, size, machine_id, area)
-    frame = bucket_frame(rows, per_hour, lo, hi, size)
+    calendar = calendar or load_calendar(session)
+    zone = calendar.zone
+    starts = buckets.day_starts if size == DAY_S else buckets.hour_starts
+    edges = starts(zone, lo, hi)
+    whole = buckets.whole_hour_offsets(zone, lo, hi)
+    step = HOUR_S if whole else buckets.QUARTER_S
+    rows = _counts(session, lo, hi, step, machine_id, area)
+    frame = bucket_frame(rows, step, edges)
+    frame["target"] = _targets(session, calendar, lo, hi, edges, machine_id, area)
+    frame["hour"] = frame["hour"].dt.tz_convert(zone)
     frame.attrs["bucket_s"] = size
     return frame
 
 
-def bucket_frame(
-    rows: list[Any], per_hour: float, lo: datetime, hi: datetime, bucket_s: int
-) -> pd.DataFrame:
-    """Zero-filled hour, good, scrap, target for every bucket touching [lo, hi) from
-    (bucket index, good, scrap) rows."""
-    lo_s, hi_s = lo.timestamp(), hi.timestamp()
-    grid = np.arange(int(lo_s // bucket_s), int(-(-hi_s // bucket_s)), dtype="int64")
-    got = pd.DataFrame(rows, columns=["bucket", "good", "scrap"]).astype("int64")
-    # A ts a fraction of a millisecond before hi can round into the next bucket: keep it inside.
-    got["bucket"] = got["bucket"].clip(grid[0], grid[-1])
-    got = got.groupby("bucket").sum().reindex(grid, fill_value=0)
-    size = float(bucket_s)
-    inside = np.minimum((grid + 1) * size, hi_s) - np.maximum(grid * size, lo_s)
+def bucket_frame(rows: list[Any], step_s: int, edges: np.ndarray) -> pd.DataFrame:
+    """Zero-filled hour (UTC start), good, scrap per bucket [edges[i], edges[i+1]) from
+    (step index, good, scrap) rows of `step_s`-second steps."""
+    got = pd.DataFrame(rows, columns=["step", "good", "scrap"]).astype("int64")
+    # The bucket each step starts in; a step rounded past the last edge stays in the last.
+    where = np.searchsorted(edges, got["step"].to_numpy() * step_s, side="right") - 1
+    got["bucket"] = np.clip(where, 0, len(edges) - 2)
+    sums = got.groupby("bucket")[["good", "scrap"]].sum().reindex(
+        range(len(edges) - 1), fill_value=0
+    )
     return pd.DataFrame(
         {
-            "hour": pd.to_datetime(grid * bucket_s, unit="s", utc=True),
-            "good": got["good"].to_numpy(),
-            "scrap": got["scrap"].to_numpy(),
-            "target": per_hour * inside / 3600.0,
+            "hour": pd.to_datetime(edges[:-1].astype("int64"), unit="s", utc=True),
+            "good": sums["good"].to_numpy(),
+            "scrap": sums["scrap"].to_numpy(),
         }
     )

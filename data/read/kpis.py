@@ -3,15 +3,20 @@ overview document, hourly output. These are pure (data.read.machine_sums, hourly
 downtime run the SQL and call them),
 except `overview_raw_sql`, the one hand-written statement the benchmark uses as a lower bound.
 
-Definitions (a window is half-open [lo, hi) in UTC; every machine's elapsed time is hi - lo):
+Definitions (a window is half-open [lo, hi) in UTC, clipped to now; docs/kpis.md names each
+after ISO 22400-2):
 
+- calendar time = the window inside the machine's life (from its creation, or its first status
+                 period when its history goes back further)
+- planned      = planned production time: shift time ∩ window ∩ life minus planned stops (every
+                 hour of the life when the calendar has no shifts); see data.read.planned_time
 - utilization  = running / elapsed
-- planned      = elapsed - time in status `offline` (not scheduled); time before a machine's
-                 first status period counts as planned
-- availability = running / planned, in 0..1
+- availability = running inside planned time / planned, in 0..1; down or offline inside a
+                 shift is a loss, outside one it is not counted
 - performance  = ideal / running, capped at 1.0, where ideal = ideal_cycle_time_s * (good + scrap)
 - quality      = good / (good + scrap); 0.0 when no parts were made
 - oee          = availability * performance * quality
+- teep         = oee * planned / calendar time
 - any division by zero gives 0.0, so a machine with no output and no running time is all zeros
 - plant and area figures come from sums (sum running / sum planned, ...), never from averages
   of per-machine ratios
@@ -35,7 +40,7 @@ from data.store.sqltypes import UTCDateTime, as_utc
 from data.vocabulary import MACHINE_STATUSES, TICKET_PRIORITIES
 
 RATIOS = ("availability", "performance", "quality", "oee")
-SUMS = ("running_s", "planned_s", "ideal_s", "good", "scrap")
+SUMS = ("running_s", "planned_s", "ideal_s", "good", "scrap", "running_planned_s", "calendar_s")
 DECIMALS = 4
 
 
@@ -64,14 +69,16 @@ def add_ratios(df: pd.DataFrame) -> pd.DataFrame:
     """Add availability, performance, quality and oee columns computed from the SUMS columns."""
     # numpy, not pandas Series ops: this runs on a few dozen rows, where pandas' per-call
     # overhead is most of overview()'s time.
-    availability = np.clip(_ratio(df["running_s"], df["planned_s"]), 0.0, 1.0)
+    availability = np.clip(_ratio(df["running_planned_s"], df["planned_s"]), 0.0, 1.0)
     performance = np.clip(_ratio(df["ideal_s"], df["running_s"]), 0.0, 1.0)
     quality = _ratio(df["good"], df["good"] + df["scrap"])
+    oee = availability * performance * quality
     return df.assign(
         availability=availability,
         performance=performance,
         quality=quality,
-        oee=availability * performance * quality,
+        oee=oee,
+        teep=oee * np.clip(_ratio(df["planned_s"], df["calendar_s"]), 0.0, 1.0),
     )
 
 
@@ -120,6 +127,9 @@ MACHINE_COLUMNS = [
     "ideal_s",
     "elapsed_s",
     "planned_s",
+    "running_planned_s",
+    "calendar_s",
+    "target_good",
 ]
 
 
@@ -141,8 +151,9 @@ def typed_sums(row: Any, names: Any = SUM_TYPES) -> dict[str, Any]:
     return {name: SUM_TYPES[name](row[name]) for name in names}
 
 
-def machine_sums(row: Any, elapsed: float) -> dict[str, Any]:
-    """One machine's sums as plain Python numbers, with elapsed and planned time."""
+def machine_sums(row: Any, elapsed: float, times: Any) -> dict[str, Any]:
+    """One machine's sums as plain Python numbers, with elapsed time and its planned times
+    (`times`: a data.read.planned_time.MachineTime)."""
     return {
         "machine_id": int(row["machine_id"]),
         "name": row["name"],
@@ -151,14 +162,25 @@ def machine_sums(row: Any, elapsed: float) -> dict[str, Any]:
         "status": row["status"],
         **typed_sums(row),
         "elapsed_s": elapsed,
-        "planned_s": max(0.0, elapsed - float(row["offline_s"])),
+        "planned_s": times.planned_s,
+        "running_planned_s": times.running_planned_s,
+        "calendar_s": times.calendar_s,
+        # Parts at the ideal rate in the planned time: what "output vs target" compares to.
+        "target_good": ratio(times.planned_s, float(row["ideal_cycle_time_s"] or 0.0)),
     }
 
 
-def _sum_ratios(rows: list[dict[str, Any]]) -> dict[str, float]:
+def teep(rows: list[dict[str, Any]]) -> float:
+    """TEEP of the summed rows: OEE * planned / calendar time, rounded."""
+    total = {key: sum(r[key] for r in rows) for key in SUMS}
+    share = min(1.0, ratio(total["planned_s"], total["calendar_s"]))
+    return round(sum_ratios(rows, rounded=False)["oee"] * share, DECIMALS)
+
+
+def sum_ratios(rows: list[dict[str, Any]], rounded: bool = True) -> dict[str, float]:
     """OEE ratios of the summed rows, rounded: the same arithmetic as `add_ratios`."""
     total = {key: sum(r[key] for r in rows) for key in SUMS}
-    availability = min(1.0, max(0.0, ratio(total["running_s"], total["planned_s"])))
+    availability = min(1.0, max(0.0, ratio(total["running_planned_s"], total["planned_s"])))
     performance = min(1.0, max(0.0, ratio(total["ideal_s"], total["running_s"])))
     quality = ratio(total["good"], total["good"] + total["scrap"])
     values = {
@@ -167,6 +189,8 @@ def _sum_ratios(rows: list[dict[str, Any]]) -> dict[str, float]:
         "quality": quality,
         "oee": availability * performance * quality,
     }
+    if not rounded:
+        return values
     return {key: round(values[key], DECIMALS) for key in RATIOS}
 
 
@@ -202,8 +226,8 @@ def overview_document(
         "to": iso(hi),
         "machines": {"total": len(machines), "by_status": by_status},
         "utilization": round(ratio(running, elapsed * len(machines)), DECIMALS),
-        "oee": _sum_ratios(machines),
-        "oee_by_area": [{"area": a, **_sum_ratios(rows)} for a, rows in sorted(areas.items())],
+        "oee": sum_ratios(machines),
+        "oee_by_area": [{"area": a, **sum_ratios(rows)} for a, rows in sorted(areas.items())],
         "open_tickets": {"total": sum(by_priority.values()), "by_priority": by_priority},
         "mttr_hours": _hours(rel["mttr_s"]),
         "mtbf_hours": _hours(rel["mtbf_s"]),
@@ -211,28 +235,10 @@ def overview_document(
             "good": int(sum(m["good"] for m in machines)),
             "scrap": int(sum(m["scrap"] for m in machines)),
         },
+        "planned_s": round(sum(m["planned_s"] for m in machines), 3),
+        "teep": teep(machines),
+        "target_good": round(sum(m.get("target_good", 0.0) for m in machines)),
     }
-
-
-def hourly_frame(rows: list[Any], per_hour: float, lo: datetime, hi: datetime) -> pd.DataFrame:
-    """Zero-filled hour, good, scrap, target for every UTC hour touching [lo, hi), from
-    (hour index = epoch // 3600, good, scrap) rows; target = per_hour * share of the hour inside
-    the window."""
-    lo_s, hi_s = lo.timestamp(), hi.timestamp()
-    grid = np.arange(int(lo_s // 3600), int(-(-hi_s // 3600)), dtype="int64")
-    got = pd.DataFrame(rows, columns=["hour", "good", "scrap"]).astype("int64")
-    # A ts a fraction of a millisecond before hi can round into the next hour: keep it inside.
-    got["hour"] = got["hour"].clip(grid[0], grid[-1])
-    got = got.groupby("hour").sum().reindex(grid, fill_value=0)
-    inside = np.minimum((grid + 1) * 3600.0, hi_s) - np.maximum(grid * 3600.0, lo_s)
-    return pd.DataFrame(
-        {
-            "hour": pd.to_datetime(grid * 3600, unit="s", utc=True),
-            "good": got["good"].to_numpy(),
-            "scrap": got["scrap"].to_numpy(),
-            "target": per_hour * inside / 3600.0,
-        }
-    )
 
 
 # Dialect-specific single statement: the floor the benchmark compares overview() against.

@@ -17,8 +17,11 @@ import pandas as pd
 from sqlalchemy import Select, and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import Session
 
+from data.calendar.schedule import Calendar
 from data.read import kpis
+from data.read.calendar_queries import load_calendar
 from data.read.periods_by_end import SP
+from data.read.planned_time import life_start, machine_times
 from data.read.plant_counts import OPEN_TICKET_STATUSES, open_tickets_by_priority
 from data.store.models import Machine, ProductionCount, StatusPeriod, Ticket
 from data.store.sqltypes import UTCDateTime, epoch, overlap_seconds
@@ -106,10 +109,12 @@ def _machine_statement() -> Select[Any]:
         select(
             Machine.id.label("machine_id"),
             *(getattr(Machine, col) for col in ("name", "area", "kind", "status")),
+            Machine.ideal_cycle_time_s,
             *(func.coalesce(p.c[col], zero).label(col) for col, zero in _PERIOD_ZEROS.items()),
             good.label("good"),
             scrap.label("scrap"),
             (Machine.ideal_cycle_time_s * (good + scrap)).label("ideal_s"),
+            life_start().label("life_start"),
             # Constant per row: the overview needs one round trip, not two.
             *(_open_tickets(priority).label(f"open_{priority}") for priority in TICKET_PRIORITIES),
         )
@@ -127,21 +132,39 @@ def _open_tickets(priority: str) -> Any:
     )
 
 
-def _machine_result(session: Session, lo: datetime, hi: datetime) -> tuple[list[Any], float]:
+def _machine_result(
+    session: Session, lo: datetime, hi: datetime, calendar: Calendar | None = None
+) -> tuple[list[dict[str, Any]], list[Any]]:
+    """Per-machine sums with planned times (see `machine_rows`) and the raw rows."""
     lo, hi, elapsed = kpis.window(lo, hi)
-    return list(session.execute(_machine_statement(), {"lo": lo, "hi": hi}).mappings()), elapsed
+    rows = list(session.execute(_machine_statement(), {"lo": lo, "hi": hi}).mappings())
+    calendar = calendar or load_calendar(session)
+    times = machine_times(
+        session,
+        calendar,
+        {int(r["machine_id"]): r["life_start"] for r in rows},
+        {int(r["machine_id"]): float(r["running_s"]) for r in rows},
+        lo,
+        hi,
+    )
+    return [kpis.machine_sums(r, elapsed, times[int(r["machine_id"])]) for r in rows], rows
 
 
-def machine_rows(session: Session, lo: datetime, hi: datetime) -> list[dict[str, Any]]:
+def machine_rows(
+    session: Session, lo: datetime, hi: datetime, calendar: Calendar | None = None
+) -> list[dict[str, Any]]:
     """Every machine (ordered by id) with its period and production sums in [lo, hi),
-    `elapsed_s` and `planned_s`: the one query that utilization, OEE and the overview share."""
-    rows, elapsed = _machine_result(session, lo, hi)
-    return [kpis.machine_sums(row, elapsed) for row in rows]
+    `elapsed_s`, `planned_s`, `running_planned_s` and `calendar_s` (data.read.planned_time):
+    the one query that utilization, OEE and the overview share. `calendar`: the stored one
+    when not given."""
+    return _machine_result(session, lo, hi, calendar)[0]
 
 
-def machine_frame(session: Session, lo: datetime, hi: datetime) -> pd.DataFrame:
+def machine_frame(
+    session: Session, lo: datetime, hi: datetime, calendar: Calendar | None = None
+) -> pd.DataFrame:
     """`machine_rows` as a DataFrame (columns as there)."""
-    return pd.DataFrame(machine_rows(session, lo, hi), columns=kpis.MACHINE_COLUMNS)
+    return pd.DataFrame(machine_rows(session, lo, hi, calendar), columns=kpis.MACHINE_COLUMNS)
 
 
 def utilization_by_machine(session: Session, lo: datetime, hi: datetime) -> pd.DataFrame:
@@ -153,11 +176,14 @@ def utilization_by_machine(session: Session, lo: datetime, hi: datetime) -> pd.D
     return df[[*cols, "utilization"]]
 
 
-def oee_by_machine(session: Session, lo: datetime, hi: datetime) -> pd.DataFrame:
-    """One row per machine: machine_id, name, area, running_s, planned_s, ideal_s, good, scrap,
-    availability, performance, quality, oee (definitions in data.read.kpis)."""
-    df = kpis.add_ratios(machine_frame(session, lo, hi))
-    return df[["machine_id", "name", "area", *kpis.SUMS, *kpis.RATIOS]]
+def oee_by_machine(
+    session: Session, lo: datetime, hi: datetime, calendar: Calendar | None = None
+) -> pd.DataFrame:
+    """One row per machine: machine_id, name, area, the SUMS (running_s, planned_s, ideal_s,
+    good, scrap, running_planned_s, calendar_s), availability, performance, quality, oee and
+    teep (definitions in data.read.kpis)."""
+    df = kpis.add_ratios(machine_frame(session, lo, hi, calendar))
+    return df[["machine_id", "name", "area", *kpis.SUMS, *kpis.RATIOS, "teep"]]
 
 
 def mttr_mtbf(
@@ -182,15 +208,16 @@ def mttr_mtbf(
     return kpis.reliability(float(row[0]), int(row[1]), int(row[2]), float(row[3]))
 
 
-def overview(session: Session, lo: datetime, hi: datetime) -> dict[str, Any]:
+def overview(
+    session: Session, lo: datetime, hi: datetime, calendar: Calendar | None = None
+) -> dict[str, Any]:
     """The GET /api/v1/dashboard/overview document for [lo, hi): one query (per-machine sums
-    with the open-ticket counts alongside), shaped by data.read.kpis.overview_document; floats
-    rounded to 4 decimals."""
-    rows, elapsed = _machine_result(session, lo, hi)
+    with the open-ticket counts alongside) plus the planned times, shaped by
+    data.read.kpis.overview_document; floats rounded to 4 decimals."""
+    machines, rows = _machine_result(session, lo, hi, calendar)
     lo, hi, _ = kpis.window(lo, hi)
     if rows:
         tickets = {p: int(rows[0][f"open_{p}"]) for p in TICKET_PRIORITIES}
     else:
         tickets = open_tickets_by_priority(session)
-    machines = [kpis.machine_sums(row, elapsed) for row in rows]
     return kpis.overview_document(machines, tickets, lo, hi)

@@ -163,3 +163,43 @@ class UiSession(Base):
     token_id: Mapped[int | None] = mapped_column(ForeignKey("api_tokens.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]
+
+
+class PlantCalendar(Base):
+    """The plant's time zone (one row). `edited_at` is NULL until an admin saves the calendar:
+    until then the zone follows the server's configured default."""
+
+    __tablename__ = "plant_calendar"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    timezone: Mapped[str] = mapped_column(String(64))
+    edited_at: Mapped[datetime | None]
+
+
+class ShiftRow(Base):
+    """A named shift in plant-local time: start and end as HH:MM, weekdays as "mon,tue,...",
+    breaks as a JSON list of {"start", "end"}; `position` keeps the order an admin gave."""
+
+    __tablename__ = "shifts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(40))
+    start: Mapped[str] = mapped_column(String(5))
+    end: Mapped[str] = mapped_column(String(5))
+    days: Mapped[str] = mapped_column(String(27))
+    breaks: Mapped[list[dict[str, str]]] = mapped_column(JSON)
+
+
+class PlannedStopRow(Base):
+    """Planned time without production (holiday, break, planned maintenance) for the plant
+    (`machine_id` NULL) or one machine."""
+
+    __tablename__ = "planned_stops"
+    __table_args__ = (Index("ix_planned_stops_start", "start_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    machine_id: Mapped[int | None] = mapped_column(ForeignKey("machines.id"))
+    start_at: Mapped[datetime]
+    end_at: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(String(200), default="")

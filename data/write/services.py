@@ -8,11 +8,13 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
+from data.calendar.parsing import parse_calendar
 from data.events import DomainEvent, Event, Publisher
+from data.read.calendar_queries import calendar_json, load_calendar
 from data.store.db import Database
 from data.store.sqltypes import utcnow
 from data.validation import ProductionReport, StatusReport, TicketCreate, TicketUpdate, parse
-from data.write import machines, production, tickets
+from data.write import calendar, machines, production, tickets
 from data.write.outbox import Outbox
 from data.write.ticket_input import parse_ticket
 
@@ -71,6 +73,15 @@ class Services:
         form = parse_ticket(TicketUpdate, payload)
         with self.outbox.write() as tx:
             return tickets.update_ticket(tx, ticket_id, form, actor, if_match)
+
+    def replace_calendar(self, payload: Any) -> dict[str, Any]:
+        """Replace the plant's time zone, shifts and planned stops (422 naming the problem when
+        the document cannot be used); every screen is told to recompute."""
+        document = parse_calendar(payload)
+        with self.outbox.write() as tx:
+            calendar.replace_calendar(tx, document)
+        with self.db.read() as session:
+            return calendar_json(load_calendar(session))
 
     def append_events(self, events: Sequence[DomainEvent]) -> list[Event]:
         """Record events that change no rows (e.g. a broadcast SystemAlert) and publish them."""

@@ -14,6 +14,7 @@ from typing import Any
 from flask import Blueprint, jsonify
 
 from app.api.openapi.admin import admin_paths
+from app.api.openapi.analytics import analytics_paths
 from app.api.openapi.paths import core_paths
 from app.api.openapi.schemas import components
 
@@ -25,7 +26,7 @@ def _built() -> dict[str, Any]:
         "info": {"title": "Mill Dash API", "version": "1.0.0"},
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
-        "paths": {**core_paths(), **admin_paths()},
+        "paths": {**core_paths(), **analytics_paths(), **admin_paths()},
         "components": {
             "schemas": components(),
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.api.dashboard import MAX_EVENTS, MAX_SINCE, MAX_WINDOW
+from app.api.dashboard import MAX_EVENTS, MAX_SINCE
 from app.api.openapi.schemas import (
     AUTH_ERRORS,
     BOOL,
@@ -24,6 +24,7 @@ from app.api.openapi.schemas import (
     query,
     ref,
 )
+from app.api.windows import MAX_WINDOW
 
 # The ticket a POST /tickets answer names can be read and changed next (stateful clients and
 # tests follow these links).
@@ -137,7 +138,7 @@ def _tickets() -> dict[str, Any]:
                 "summary": "Every matching ticket as CSV",
                 "parameters": [
                     *TICKET_FILTERS,
-                    query("tz", _time_zones(), "IANA time zone of the time columns (default UTC)"),
+                    query("tz", time_zones(), "IANA time zone of the time columns (default UTC)"),
                     query("bom", FLAG, "1: start with a UTF-8 byte-order mark"),
                 ],
                 "responses": {
@@ -174,7 +175,7 @@ def _tickets() -> dict[str, Any]:
     }
 
 
-def _time_zones() -> dict[str, Any]:
+def time_zones() -> dict[str, Any]:
     """Every IANA zone name the server knows (what the export accepts)."""
     from zoneinfo import available_timezones
 
@@ -188,7 +189,7 @@ def _reads() -> dict[str, Any]:
         "/dashboard/overview": {
             "get": {
                 "operationId": "overview",
-                "summary": "Plant KPIs over a window (default: the last 24 h)",
+                "summary": "Plant KPIs over a window (default: the current shift, else 24 h)",
                 "description": window,
                 "parameters": [
                     query("from", TIME, "window start (ISO 8601)"),
