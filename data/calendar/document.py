@@ -162,15 +162,16 @@ class CalendarDocument(_Strict):
         zone(value)
         return value
 
-    @model_validator(mode="after")
-    def _no_overlap(self) -> CalendarDocument:
-        clash = overlapping_shifts(self.shifts)
+    @field_validator("shifts")
+    @classmethod
+    def _no_overlap(cls, shifts: list[Shift]) -> list[Shift]:
+        clash = overlapping_shifts(shifts)
         if clash:
             raise ValueError(clash)
-        names = [s.name for s in self.shifts]
+        names = [s.name for s in shifts]
         if len(set(names)) != len(names):
             raise ValueError("two shifts have the same name")
-        return self
+        return shifts
 
 
 def overlapping_shifts(shifts: list[Shift]) -> str | None:

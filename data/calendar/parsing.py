@@ -47,6 +47,7 @@ def parse_calendar(payload: Any) -> CalendarDocument:
         for err in exc.errors():
             name = ".".join(str(p) for p in err["loc"]) or "calendar"
             details.setdefault(name, _message(dict(err)))
-        first = next(iter(details.items()))
-        message = f"The calendar cannot be used: {first[0]} {first[1]}."
+        field, problem = next(iter(details.items()))
+        where = "" if field == "calendar" else f"{field}: "
+        message = f"The calendar cannot be used: {where}{problem}."
         raise Unprocessable(message, details) from None
