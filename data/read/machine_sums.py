@@ -18,13 +18,13 @@ from sqlalchemy import Select, and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from data.calendar.schedule import Calendar
-from data.read import kpis
+from data.read import kpi_days, kpis
 from data.read.calendar_queries import load_calendar
 from data.read.periods_by_end import SP
 from data.read.planned_time import life_start, machine_times
 from data.read.plant_counts import OPEN_TICKET_STATUSES, open_tickets_by_priority
 from data.store.models import Machine, ProductionCount, StatusPeriod, Ticket
-from data.store.sqltypes import UTCDateTime, epoch, overlap_seconds
+from data.store.sqltypes import UTCDateTime, epoch, overlap_seconds, utcnow
 from data.vocabulary import TICKET_PRIORITIES
 
 PC = ProductionCount
@@ -132,13 +132,11 @@ def _open_tickets(priority: str) -> Any:
     )
 
 
-def _machine_result(
-    session: Session, lo: datetime, hi: datetime, calendar: Calendar | None = None
+def _exact(
+    session: Session, lo: datetime, hi: datetime, calendar: Calendar
 ) -> tuple[list[dict[str, Any]], list[Any]]:
-    """Per-machine sums with planned times (see `machine_rows`) and the raw rows."""
-    lo, hi, elapsed = kpis.window(lo, hi)
+    """Per-machine sums with planned times over [lo, hi) from history, and the raw rows."""
     rows = list(session.execute(_machine_statement(), {"lo": lo, "hi": hi}).mappings())
-    calendar = calendar or load_calendar(session)
     times = machine_times(
         session,
         calendar,
@@ -147,7 +145,31 @@ def _machine_result(
         lo,
         hi,
     )
+    elapsed = (hi - lo).total_seconds()
     return [kpis.machine_sums(r, elapsed, times[int(r["machine_id"])]) for r in rows], rows
+
+
+def _machine_result(
+    session: Session, lo: datetime, hi: datetime, calendar: Calendar | None = None
+) -> tuple[list[dict[str, Any]], list[Any]]:
+    """Per-machine sums with planned times (see `machine_rows`) and the raw rows. Whole
+    closed days of a long window come from their rollups (data.read.kpi_days)."""
+    lo, hi, elapsed = kpis.window(lo, hi)
+    calendar = calendar or load_calendar(session)
+    days = kpi_days.closed_days(calendar, lo, hi, utcnow())
+    if len(days) < kpi_days.MIN_DAYS:
+        return _exact(session, lo, hi, calendar)
+    machines, rows = _exact(session, days[-1][2], hi, calendar)
+    if lo < days[0][1]:
+        for machine, head in zip(machines, _exact(session, lo, days[0][1], calendar)[0],
+                                 strict=True):  # fmt: skip
+            kpi_days.add(machine, head)
+    rolled = kpi_days.rolled_up(session, days, lambda a, b: _exact(session, a, b, calendar)[0])
+    for machine in machines:
+        if machine["machine_id"] in rolled:
+            kpi_days.add(machine, rolled[machine["machine_id"]])
+        machine["elapsed_s"] = elapsed
+    return machines, rows
 
 
 def machine_rows(

@@ -203,3 +203,29 @@ class PlannedStopRow(Base):
     start_at: Mapped[datetime]
     end_at: Mapped[datetime]
     reason: Mapped[str] = mapped_column(String(200), default="")
+
+
+class KpiDay(Base):
+    """One machine's KPI sums over one closed plant-local day [day_lo, day_hi): a rollup that
+    long windows read instead of the day's history. Rows are dropped when the calendar changes
+    and when history inside the day is written (data/write)."""
+
+    __tablename__ = "kpi_days"
+    __table_args__ = (Index("ix_kpi_days_day", "day"),)
+
+    machine_id: Mapped[int] = mapped_column(ForeignKey("machines.id"), primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    day_lo: Mapped[datetime]
+    day_hi: Mapped[datetime]
+    running_s: Mapped[float]
+    offline_s: Mapped[float]
+    failures: Mapped[int] = mapped_column(Integer)
+    repairs: Mapped[int] = mapped_column(Integer)
+    repair_s: Mapped[float]
+    good: Mapped[int] = mapped_column(Integer)
+    scrap: Mapped[int] = mapped_column(Integer)
+    ideal_s: Mapped[float]
+    planned_s: Mapped[float]
+    running_planned_s: Mapped[float]
+    calendar_s: Mapped[float]
+    target_good: Mapped[float]

@@ -11,6 +11,7 @@ from data.events import DashboardRefresh
 from data.store.db import Database
 from data.store.models import Machine, PlannedStopRow, PlantCalendar, ShiftRow
 from data.write.outbox import Transaction
+from data.write.rollups import forget_all
 
 REFRESH_REASON = "calendar_changed"
 
@@ -27,6 +28,7 @@ def replace_calendar(tx: Transaction, document: CalendarDocument) -> None:
                 f"A planned stop names machine {missing[0]}, which does not exist.",
                 {"planned_stops": f"unknown machine {missing[0]}"},
             )
+    forget_all(session)
     session.execute(delete(ShiftRow))
     session.execute(delete(PlannedStopRow))
     head = session.get(PlantCalendar, 1)
@@ -63,3 +65,4 @@ def default_zone(db: Database, zone_name: str) -> None:
             session.add(PlantCalendar(id=1, timezone=zone_name))
         elif head.edited_at is None and head.timezone != zone_name:
             head.timezone = zone_name
+            forget_all(session)

@@ -16,6 +16,7 @@ from data.read.records import machine_record
 from data.store.models import Machine, StatusPeriod, Ticket
 from data.validation import MAX_ID, StatusReport
 from data.write.outbox import Transaction
+from data.write.rollups import forget_day
 
 UTILIZATION_WINDOW = timedelta(hours=24)
 
@@ -62,6 +63,7 @@ def change_status(
         )
         machine.status = status
         machine.status_since = now
+        forget_day(session, machine.id, now)
     session.flush()
     return MachineStatusUpdate(
         machine_id=machine.id,

@@ -10,6 +10,7 @@ from data.store.sqltypes import as_utc
 from data.validation import ProductionReport
 from data.write.machines import get_machine
 from data.write.outbox import Transaction
+from data.write.rollups import forget_day
 
 
 def record_production(tx: Transaction, report: ProductionReport) -> dict[str, Any]:
@@ -19,6 +20,7 @@ def record_production(tx: Transaction, report: ProductionReport) -> dict[str, An
     machine = get_machine(tx.session, report.machine_id)
     row = ProductionCount(machine_id=machine.id, ts=ts, good=report.good, scrap=report.scrap)
     tx.session.add(row)
+    forget_day(tx.session, machine.id, ts)
     tx.session.flush()
     update = ProductionUpdate(
         id=row.id, machine_id=machine.id, good=report.good, scrap=report.scrap, ts=ts

@@ -1,4 +1,4 @@
-"""plant calendar: time zone, shifts, planned stops
+"""plant calendar: time zone, shifts, planned stops; daily KPI rollups
 
 Revision ID: 0004
 Revises: 0003
@@ -45,8 +45,31 @@ def upgrade() -> None:
     with op.batch_alter_table('planned_stops', schema=None) as batch_op:
         batch_op.create_index('ix_planned_stops_start', ['start_at'], unique=False)
 
+    op.create_table('kpi_days',
+    sa.Column('machine_id', sa.Integer(), nullable=False),
+    sa.Column('day', sa.String(length=10), nullable=False),
+    sa.Column('day_lo', data.store.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('day_hi', data.store.sqltypes.UTCDateTime(), nullable=False),
+    *(sa.Column(name, sa.Float(), nullable=False) for name in (
+        'running_s', 'offline_s')),
+    sa.Column('failures', sa.Integer(), nullable=False),
+    sa.Column('repairs', sa.Integer(), nullable=False),
+    sa.Column('repair_s', sa.Float(), nullable=False),
+    sa.Column('good', sa.Integer(), nullable=False),
+    sa.Column('scrap', sa.Integer(), nullable=False),
+    *(sa.Column(name, sa.Float(), nullable=False) for name in (
+        'ideal_s', 'planned_s', 'running_planned_s', 'calendar_s', 'target_good')),
+    sa.ForeignKeyConstraint(['machine_id'], ['machines.id'], ),
+    sa.PrimaryKeyConstraint('machine_id', 'day')
+    )
+    with op.batch_alter_table('kpi_days', schema=None) as batch_op:
+        batch_op.create_index('ix_kpi_days_day', ['day'], unique=False)
+
 
 def downgrade() -> None:
+    with op.batch_alter_table('kpi_days', schema=None) as batch_op:
+        batch_op.drop_index('ix_kpi_days_day')
+    op.drop_table('kpi_days')
     with op.batch_alter_table('planned_stops', schema=None) as batch_op:
         batch_op.drop_index('ix_planned_stops_start')
     op.drop_table('planned_stops')
