@@ -31,7 +31,7 @@ def seed(config: Config, machines: int, days: int) -> int:
                 bar.n = done
                 bar.refresh()
 
-            counts = seed_plant(db, machines, days, progress=progress)
+            counts = seed_plant(db, machines, days, progress=progress, timezone=config.plant_tz)
     finally:
         db.dispose()
     print(", ".join(f"{v} {k}" for k, v in counts.items()), file=sys.stderr)

@@ -81,7 +81,7 @@ def prepare_demo(app_ctx: Any) -> Any:
 
     if is_empty(app_ctx.db):
         log.info("empty database: seeding the demo plant (24 machines, 30 days)")
-        seed_plant(app_ctx.db, 24, 30)
+        seed_plant(app_ctx.db, 24, 30, timezone=app_ctx.config.plant_tz)
     simulator = Simulator(
         app_ctx.services, app_ctx.db, interval_s=app_ctx.config.simulator_interval_s
     )

@@ -6,14 +6,17 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import Counter
+from collections import Counter, defaultdict
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
+from data.calendar import intervals as iv
 from data.demo.seed import seed_plant
 from data.demo.simulator import MTBF_HOURS, Simulator
 from data.events import RecordingPublisher
+from data.read.calendar_queries import load_calendar
 from data.store.db import Database
 from data.store.models import EventLog, Machine, ProductionCount, StatusPeriod, Ticket
 from data.write.services import Services
@@ -122,27 +125,37 @@ def test_a_broken_machine_gets_its_ticket_worked_and_resolved(
         assert_periods_tile(s)
 
 
-def test_the_plant_stays_plausible_hour_after_hour(
+def test_the_plant_stays_plausible_shift_after_shift(
     db: Database, services: Services, publisher: RecordingPublisher, clock
 ) -> None:
-    """Two days of plant time: about three machines in four run in every eight hours, and
-    breakdowns come at the documented rate, not one every few minutes."""
+    """Two days of plant time: about three machines in four run in every shift (after the
+    calendar's breaks and time off, which stop them all), and breakdowns come at the
+    documented rate, not one every few minutes."""
     seed_plant(db, 24, 1, now=clock())
+    with db.read() as s:
+        calendar = load_calendar(s)
     sim = Simulator(services, db, rng_seed=11, report_every_s=3600)
-    running_share: list[float] = []
-    for _block in range(6):  # eight hours each
-        samples = []
-        for _ in range(240):  # two-minute ticks
-            clock.advance(seconds=120)
-            sim.step()
-            with db.read() as s:
-                samples.append(
-                    s.scalar(select(func.count()).where(Machine.status == "running")) / 24
-                )
-        running_share.append(sum(samples) / len(samples))
-    assert all(0.55 <= share <= 0.92 for share in running_share), running_share
+    sim.step()  # the first tick starts the watch
+    by_shift: dict[tuple[str, date], list[float]] = defaultdict(list)
+    planned_s = 0.0
+    for _ in range(48 * 30):  # two-minute ticks
+        since = clock()
+        now = clock.advance(seconds=120)
+        sim.step()
+        with db.read() as s:
+            share = s.scalar(select(func.count()).where(Machine.status == "running")) / 24
+        planned_s += iv.total(calendar.planned(since, now))
+        if iv.total(calendar.planned(now, now + timedelta(seconds=1))) == 0:
+            assert share == 0, now  # a break or time off: this tick stopped them all
+        else:
+            shift = calendar.current(now)
+            assert shift is not None
+            by_shift[(shift.name, shift.day)].append(share)
+    shares = [sum(v) / len(v) for v in by_shift.values() if len(v) >= 90]  # 3 h or more
+    assert len(shares) >= 4, by_shift.keys()
+    assert all(0.55 <= share <= 0.92 for share in shares), shares
     breakdowns = [e for e in publisher.events if e.type == "maintenance_alert"]
-    expected = 24 * 0.75 * 48 / MTBF_HOURS  # running machines x hours / MTBF
+    expected = 24 * 0.75 * planned_s / 3600 / MTBF_HOURS  # running machines x hours / MTBF
     assert expected / 3 <= len(breakdowns) <= expected * 3, (len(breakdowns), expected)
 
 

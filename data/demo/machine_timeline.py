@@ -1,16 +1,37 @@
-"""One demo machine's status history: periods that tile a time span, shaped by shifts
-(06:00-22:00 UTC, night shifts on most nights), jobs and changeovers, breakdowns at random
-running times, and planned maintenance every 10-20 days."""
+"""One demo machine's status history: periods that tile a time span, shaped by the plant's
+calendar (data/demo/shift_windows.py: `offline` outside shifts and on holidays, `idle` in
+breaks, `maintenance` in the machine's own planned stops) and, in shift time, by jobs and
+changeovers, short stops, breakdowns at random running times and routine maintenance.
+
+In shift time (the simulator's rates, data/demo/simulator.py, are set to match):
+
+- a shift that follows time off starts with a warm-up (`setup`, "shift start", 5-15 min);
+  after a break the machine runs again at once;
+- a job is 1-8 h of running by machine kind (plant_catalog.KINDS), in runs of 20-120 min; a
+  run is followed by a short stop (`idle`, 3-30 min, 35 % of runs, reasons in
+  plant_catalog.IDLE_REASONS) or the next run; a finished job by a changeover (`setup`,
+  5-75 min by kind);
+- a breakdown comes after an exponential running time with a mean of 40-120 h (per machine);
+  the machine is `down` for the repair (10-300 min by breakdown, plant_catalog.BREAKDOWNS),
+  which may go on past the shift's end, then `idle` ("repaired", 3-15 min);
+- every 10-20 days a shift starts with 1-4 h of `maintenance` (not a planned stop: it counts
+  against availability).
+
+Nothing runs outside planned time: no overtime.
+"""
 
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from data.demo.plant_catalog import BREAKDOWNS, IDLE_REASONS, PM_TASKS, Breakdown, Kind
+from data.demo.shift_windows import Window
 
 HOUR = timedelta(hours=1)
+SHIFT_START = "shift start"
 
 
 @dataclass(slots=True)
@@ -31,16 +52,14 @@ def minutes(rng: random.Random, lo: float, hi: float) -> timedelta:
 
 
 def status_timeline(
-    rng: random.Random, kind: Kind, start: datetime, now: datetime
+    rng: random.Random, kind: Kind, start: datetime, now: datetime, plan: Sequence[Window]
 ) -> list[Segment]:
-    """Status periods of one machine that tile [start, now); the last one is open."""
+    """Status periods of one machine that tile [start, now), following `plan` (windows that
+    tile the same span); the last period is open."""
     segs: list[Segment] = []
-    night_runs = {  # a night shift runs on most nights; the rest are offline
-        start.date() + timedelta(days=d)
-        for d in range(-1, (now - start).days + 2)
-        if rng.random() < 0.6
-    }
     t = start
+    at = 0  # the window of `plan` that holds t
+    cold = True  # the machine starts after time off: warm-up first
     job_left = round(rng.uniform(*kind.job_h) * 3600 * rng.random())  # running seconds
     mtbf_s = rng.uniform(40, 120) * 3600  # running time between breakdowns
     to_failure = round(rng.expovariate(1 / mtbf_s))
@@ -66,16 +85,22 @@ def status_timeline(
         t = end
 
     while t < now:
-        working, boundary = _window(t, night_runs)
+        while plan[at].end <= t:  # a breakdown may have run past several windows
+            at += 1
+        window = plan[at]
+        boundary = window.end
         prev = segs[-1].status if segs else None
-        if not working:
-            add("offline", "no shift", boundary)
-        elif prev in (None, "offline") and t >= next_pm and boundary - t >= 2 * HOUR:
+        if window.status is not None:  # the calendar decides
+            add(window.status, window.reason, boundary)
+            cold = window.status != "idle"  # time off, not a break
+        elif cold and t >= next_pm and boundary - t >= 2 * HOUR:
             task = f"planned maintenance: {rng.choice(PM_TASKS)}"
             add("maintenance", task, min(t + minutes(rng, 60, 240), boundary))
             next_pm = t + timedelta(days=rng.uniform(10, 20))
-        elif prev in (None, "offline"):
-            add("idle", "shift start", min(t + minutes(rng, 5, 20), boundary))
+            cold = False
+        elif cold:
+            add("setup", SHIFT_START, min(t + minutes(rng, 5, 15), boundary))
+            cold = False
         elif prev == "down":
             add("idle", "repaired", min(t + minutes(rng, 3, 15), boundary))
         elif job_left < 60:  # job done (a last minute is not worth a run of its own)
@@ -97,13 +122,3 @@ def status_timeline(
             add("down", bd.reason, t + minutes(rng, *bd.minutes), bd)
     segs[-1].end = None
     return segs
-
-
-def _window(t: datetime, night_runs: set[date]) -> tuple[bool, datetime]:
-    """Whether `t` is in working time (06:00-22:00 UTC, or a night shift) and when that ends."""
-    day = t.replace(hour=0, minute=0, second=0, microsecond=0)
-    if day + timedelta(hours=6) <= t < day + timedelta(hours=22):
-        return True, day + timedelta(hours=22)
-    if t.hour >= 22:
-        return day.date() in night_runs, day + timedelta(hours=30)
-    return (day - timedelta(days=1)).date() in night_runs, day + timedelta(hours=6)

@@ -78,8 +78,9 @@ OPERATORS = ("K. Meyer", "L. Rossi", "P. Dubois", "D. Schmidt", "E. Kowalski", "
              "N. Garcia", "C. Brown")
 TECHNICIANS = ("A. Novak", "J. Okafor", "M. Lindqvist", "R. Patel", "S. Moreau", "T. Yamada")
 SHIFT_LEADS = ("B. Fischer", "G. Horvat", "F. Nilsen")
+# Breaks are the calendar's (idle, "break"); these are the stops a shift has besides them.
 IDLE_REASONS = ("waiting for material", "waiting for operator", "waiting for inspection",
-                "break", "waiting for crane")
+                "waiting for tooling", "waiting for crane")
 PM_TASKS = ("lubrication", "filter change", "spindle inspection", "hydraulic oil change",
             "axis calibration")
 PRIORITIES = ("low", "medium", "high", "critical")

@@ -1,10 +1,13 @@
-"""The seed's rows for one machine after another (status periods, hourly production, tickets
-with history), written in bulk Core inserts of CHUNK rows."""
+"""The seed's rows for one machine after another (status periods, hourly production while it
+runs, tickets with history: minor defects are reported in shift time), written in bulk Core
+inserts of CHUNK rows."""
 
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta
+from bisect import bisect_right
+from collections.abc import Sequence
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import insert
@@ -12,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from data.demo.machine_timeline import HOUR, Segment, secs
 from data.demo.seed_tickets import breakdown_ticket, minor_ticket
+from data.demo.shift_windows import Window
 from data.store.models import Machine, ProductionCount, StatusPeriod, Ticket, TicketHistory
 
 CHUNK = 10_000  # rows per INSERT batch
@@ -20,9 +24,10 @@ CHUNK = 10_000  # rows per INSERT batch
 class RowBuffer:
     """Rows waiting for a bulk insert; tickets refer to their down period by buffer index."""
 
-    def __init__(self, session: Session, counts: dict[str, int]) -> None:
+    def __init__(self, session: Session, counts: dict[str, int], zone: tzinfo = UTC) -> None:
         self.session = session
         self.counts = counts
+        self.zone = zone  # the plant's, for the local times in ticket texts
         self.periods: list[dict[str, Any]] = []
         self.production: list[dict[str, Any]] = []
         self.tickets: list[tuple[dict[str, Any], int | None, list[dict[str, Any]]]] = []
@@ -32,25 +37,25 @@ class RowBuffer:
 
     def add_machine(
         self, rng: random.Random, machine: Machine, segs: list[Segment], start: datetime,
-        now: datetime, force_open: bool,
+        now: datetime, force_open: bool, plan: Sequence[Window],
     ) -> None:  # fmt: skip
         mid, name = machine.id, machine.name
-        running: dict[datetime, float] = {}  # hour -> running seconds in it
+        running: dict[datetime, list[Any]] = {}  # hour -> [running seconds, first running time]
         for seg in segs:
             self.periods.append(dict(machine_id=mid, status=seg.status, reason=seg.reason,
                                      started_at=seg.start, ended_at=seg.end))  # fmt: skip
             if seg.breakdown is not None:
-                ticket, trail = breakdown_ticket(rng, name, seg, now)
+                ticket, trail = breakdown_ticket(rng, name, seg, now, self.zone)
                 self.tickets.append((ticket | {"machine_id": mid}, len(self.periods) - 1, trail))
             if seg.status == "running":
                 _spread_over_hours(running, seg.start, seg.end or now)
         base_perf = rng.uniform(0.8, 0.95)
-        for hour, seconds in sorted(running.items()):
+        for _hour, (seconds, first) in sorted(running.items()):
             perf = min(0.98, max(0.75, rng.gauss(base_perf, 0.04)))
             total = _round_random(rng, seconds / machine.ideal_cycle_time_s * perf)
             if total > 0:
                 scrap = _round_random(rng, total * rng.uniform(0.005, 0.04))
-                self.production.append(dict(machine_id=mid, ts=max(hour, start),
+                self.production.append(dict(machine_id=mid, ts=first,
                                             good=total - scrap, scrap=scrap))  # fmt: skip
         span_s = (now - start).total_seconds()
         created = [(start + secs(rng.uniform(0, span_s)), False)
@@ -58,9 +63,7 @@ class RowBuffer:
         if force_open:
             created.append((now - secs(rng.uniform(1, 30) * 3600), True))
         for at, forced in sorted(created):
-            if not 6 <= at.hour < 22:  # operators report defects during the shifts
-                at -= timedelta(hours=8)
-            at = max(at, start)
+            at = max(_in_shift(rng, plan, at), start)  # operators report defects in shifts
             recent = forced or at > now - 36 * HOUR
             ticket, trail = minor_ticket(rng, name, at, now, recent)
             self.tickets.append((ticket | {"machine_id": mid}, None, trail))
@@ -97,12 +100,28 @@ class RowBuffer:
         return ids
 
 
-def _spread_over_hours(acc: dict[datetime, float], lo: datetime, hi: datetime) -> None:
+def _spread_over_hours(acc: dict[datetime, list[Any]], lo: datetime, hi: datetime) -> None:
+    """Add [lo, hi) to the running seconds of the hours it touches; an hour's row is stamped
+    with its first running moment (in shift time even where the zone's hours are not UTC's)."""
     while lo < hi:
         hour = lo.replace(minute=0, second=0, microsecond=0)
         step = min(hi, hour + HOUR)
-        acc[hour] = acc.get(hour, 0.0) + (step - lo).total_seconds()
+        slot = acc.setdefault(hour, [0.0, lo])
+        slot[0] += (step - lo).total_seconds()
         lo = step
+
+
+def _in_shift(rng: random.Random, plan: Sequence[Window], at: datetime) -> datetime:
+    """`at` when it is working time, else a moment in the last hour of the working window
+    before it (`at` itself when there is none)."""
+    i = bisect_right([w.start for w in plan], at) - 1
+    while i >= 0 and plan[i].status is not None:
+        i -= 1
+    if i < 0 or plan[i].end > at:
+        return at
+    window = plan[i]
+    back = min(3600.0, (window.end - window.start).total_seconds())
+    return window.end - secs(rng.uniform(1, back))
 
 
 def _round_random(rng: random.Random, x: float) -> int:

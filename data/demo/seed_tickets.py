@@ -4,7 +4,7 @@ found while running, each with its status and assignee history."""
 from __future__ import annotations
 
 import random
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from data.demo.machine_timeline import Segment, minutes, secs
@@ -53,8 +53,11 @@ def _ticket(
     return row, trail
 
 
-def breakdown_ticket(rng: random.Random, machine: str, seg: Segment, now: datetime) -> Rows:
-    """The ticket an operator opens when the machine breaks down; repaired = resolved."""
+def breakdown_ticket(
+    rng: random.Random, machine: str, seg: Segment, now: datetime, zone: tzinfo = UTC
+) -> Rows:
+    """The ticket an operator opens when the machine breaks down; repaired = resolved. Its text
+    names the time in the plant's `zone`."""
     bd = seg.breakdown
     assert bd is not None
     reporter, tech, lead = rng.choice(OPERATORS), rng.choice(TECHNICIANS), rng.choice(SHIFT_LEADS)
@@ -69,7 +72,8 @@ def breakdown_ticket(rng: random.Random, machine: str, seg: Segment, now: dateti
         closed = seg.end + minutes(rng, 60, 600)
         if closed <= now:
             moves.append(("closed", closed, lead))
-    description = f"{rng.choice(bd.descriptions)} Stopped at {seg.start:%H:%M} UTC."
+    stopped = seg.start.astimezone(zone)
+    description = f"{rng.choice(bd.descriptions)} Stopped at {stopped:%H:%M} {stopped:%Z}."
     priority = _shift_priority(rng, bd.priority)
     return _ticket(f"{bd.title} on {machine}", description, priority, reporter, tech, moves)
 

@@ -1,5 +1,21 @@
 """Keeps the demo plant alive: small plausible changes every few seconds, made only through
-the Services, so every change is in the event log and reaches the dashboards like real news."""
+the Services, so every change is in the event log and reaches the dashboards like real news.
+
+The plant lives by its calendar as stored in the database (an admin may change it; the
+simulator re-reads it when it was saved again, and at least once a minute). On each tick every
+machine gets what the calendar asks at that moment (data/demo/shift_windows.py), at most one
+tick late:
+
+- at a shift's end (and for a plant-wide planned stop) machines go `offline` ("no shift", or
+  the stop's reason); a machine that is `down` stays down until its repair is done, then goes
+  offline too;
+- at a shift's start they come back: `setup` ("shift start", a warm-up of WARM_UP_MINUTES on
+  average), then `running`;
+- in a break they are `idle` ("break") and run again when it ends; maintenance goes on through
+  a break;
+- a machine's own planned stop puts it in `maintenance` (the stop's reason), then warm-up;
+- only in shift time do the random rates below apply, so breakdowns happen only in shifts.
+"""
 
 from __future__ import annotations
 
@@ -11,10 +27,14 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from data.demo.calendar_moves import Asked, CalendarView, PlantMachine
+from data.demo.machine_timeline import SHIFT_START
 from data.demo.plant_catalog import BREAKDOWNS, IDLE_REASONS, PM_TASKS, TECHNICIANS
+from data.read.calendar_queries import load_calendar
 from data.store.db import Database
-from data.store.models import Machine, StatusPeriod, Ticket
+from data.store.models import Machine, PlantCalendar, StatusPeriod, Ticket
 from data.write.services import Services
 
 log = logging.getLogger(__name__)
@@ -22,11 +42,12 @@ log = logging.getLogger(__name__)
 ACTOR = "simulator"
 UNFINISHED = ("open", "in_progress", "on_hold")
 
-# The demo plant's rates, in line with its seeded history (data/demo/machine_timeline.py) and
-# with a job shop that works: a machine runs about 100 min between stops, most stops are short
-# (waiting for material or an operator, a changeover), and it breaks down about once in
-# 80 running hours. In steady state about three machines in four run, a 24-machine plant sees
-# a status change every few minutes and a breakdown every four hours or so, hour after hour.
+# The demo plant's rates in shift time, in line with its seeded history
+# (data/demo/machine_timeline.py) and with a job shop that works: a machine runs about 100 min
+# between stops, most stops are short (waiting for material or an operator, a changeover), and
+# it breaks down about once in 80 running hours. In steady state about three machines in four
+# run in shift time, a 24-machine plant sees a status change every few minutes and a breakdown
+# every four hours or so, shift after shift.
 MEAN_MINUTES = {"running": 100, "idle": 15, "setup": 35, "maintenance": 120, "offline": 60}
 # Where a machine goes when it leaves a status, with weights (a breakdown is separate: below).
 NEXT: dict[str, tuple[tuple[str, int], ...]] = {
@@ -40,6 +61,8 @@ MTBF_HOURS = 80.0  # running hours between two breakdowns of one machine (the se
 RESPOND_MINUTES = 15.0  # until a technician takes the ticket of a broken machine
 REPAIR_MINUTES = 45.0  # from taking it to the machine running again (MTTR about an hour)
 UNTICKETED_DOWN_MINUTES = 20.0  # a machine set down by hand, without a ticket
+WARM_UP_MINUTES = 10.0  # the setup at a shift's start (the seed: 5-15 min)
+CALENDAR_RELOAD_S = 60.0  # re-read the calendar at least this often, and whenever it is saved
 
 
 def chance(seconds: float, mean_minutes: float) -> float:
@@ -79,6 +102,7 @@ class Simulator:
         self._reported: dict[int, datetime] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._calendar: CalendarView | None = None
 
     # -- one tick ---------------------------------------------------------------------------
 
@@ -86,31 +110,86 @@ class Simulator:
         """Do one tick; returns short descriptions of what changed."""
         now = self.clock()
         with self.db.read() as session:
-            machines = session.execute(
-                select(Machine.id, Machine.name, Machine.kind, Machine.status,
-                       Machine.status_since, Machine.ideal_cycle_time_s).order_by(Machine.id)
-            ).all()  # fmt: skip
-        if not machines:
-            return []
+            machines = self._machines(session)
+            if not machines:
+                return []
+            view = self._read_calendar(session, now)
         if self._last_tick is None:  # first tick: nothing ran under our watch yet
             self._last_tick = now
             return []
         elapsed = (now - self._last_tick).total_seconds()
-        changing = [m for m in machines if self._changes(m, elapsed)]
-        done = self._produce(machines, self._last_tick, now, {m.id for m in changing})
+        asked = view.asks(now, [m.id for m in machines])
+        scheduled = {
+            m.id: move for m in machines if (move := view.follow(m, *asked[m.id])) is not None
+        }
+        changing = {
+            m.id
+            for m in machines
+            if asked[m.id][0] is None and m.id not in scheduled and self._changes(m, elapsed)
+        }
+        done = self._produce(machines, self._last_tick, now, changing | set(scheduled))
         self._last_tick = now
         for m in machines:
             if m.status == "down":
-                done += self._repair(m, elapsed)
-            elif m in changing:
+                repaired = self._repair(m, elapsed)
+                done += repaired
+                if repaired and asked[m.id][0] is not None:  # repaired in time off: go home
+                    done += self._follow_after_repair(view, m.id, asked[m.id])
+            elif m.id in scheduled:
+                done += self._set(m, *scheduled[m.id])
+            elif m.id in changing:
                 done += self._move(m)
         return done
+
+    def _machines(self, session: Session, machine_id: int | None = None) -> list[PlantMachine]:
+        """Each machine (or the one with `machine_id`) with its status and the reason of its
+        current period."""
+        periods = select(StatusPeriod.machine_id, StatusPeriod.reason).where(
+            StatusPeriod.ended_at.is_(None)
+        )
+        machines = select(Machine.id, Machine.name, Machine.kind, Machine.status,
+                          Machine.status_since, Machine.ideal_cycle_time_s)  # fmt: skip
+        if machine_id is not None:
+            periods = periods.where(StatusPeriod.machine_id == machine_id)
+            machines = machines.where(Machine.id == machine_id)
+        reasons = dict(session.execute(periods.order_by(StatusPeriod.id)).all())
+        rows = session.execute(machines.order_by(Machine.id)).all()
+        return [PlantMachine(*row, reason=reasons.get(row.id)) for row in rows]
+
+    def _read_calendar(self, session: Session, now: datetime) -> CalendarView:
+        """The stored calendar: read again when it was saved since, or CALENDAR_RELOAD_S after
+        the last read (a few small queries)."""
+        head = session.execute(
+            select(PlantCalendar.timezone, PlantCalendar.edited_at).where(PlantCalendar.id == 1)
+        ).first()
+        stamp = tuple(head) if head is not None else None
+        view = self._calendar
+        if (
+            view is None
+            or view.stamp != stamp
+            or not 0 <= (now - view.read_at).total_seconds() < CALENDAR_RELOAD_S
+        ):
+            view = self._calendar = CalendarView(load_calendar(session), stamp, now)
+        return view
+
+    def _follow_after_repair(self, view: CalendarView, machine_id: int, asked: Asked) -> list[str]:
+        """A machine that was down and may be repaired now goes where the calendar asks."""
+        with self.db.read() as session:
+            (machine,) = self._machines(session, machine_id)
+        move = view.follow(machine, *asked)
+        return self._set(machine, *move) if move is not None else []
+
+    def _set(self, m: Any, status: str, reason: str | None) -> list[str]:
+        """What the calendar asks now (a shift's end or start, a break, a planned stop)."""
+        self.services.report_status(m.id, {"status": status, "reason": reason}, actor=ACTOR)
+        return [f"{m.name} {m.status} -> {status} ({reason or 'calendar'})"]
 
     def _changes(self, m: Any, elapsed: float) -> bool:
         """Whether a machine that is not down leaves its status in this tick."""
         if m.status == "down" or m.status not in MEAN_MINUTES:
             return False
-        return self.rng.random() < chance(elapsed, MEAN_MINUTES[m.status]) or (
+        mean = WARM_UP_MINUTES if m.reason == SHIFT_START else MEAN_MINUTES[m.status]
+        return self.rng.random() < chance(elapsed, mean) or (
             m.status == "running" and self.rng.random() < chance(elapsed, MTBF_HOURS * 60)
         )
 
