@@ -1,5 +1,6 @@
 """How fast is the dashboard overview? `data.read.machine_sums.overview` against the one raw SQL
-statement it is built on (`overview_raw_sql`), on a seeded plant.
+statement it is built on (`overview_raw_sql`, given the plant's planned time), on a seeded plant
+with the demo plant's shift calendar.
 
     python -m bench.queries                      # 50 machines x 365 days in a temp SQLite file
     python -m bench.queries --database-url postgresql+psycopg://user:pw@host/bench_q
@@ -34,7 +35,9 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 
+from data.calendar import intervals as iv
 from data.demo.seed import is_empty, seed_plant
+from data.read.calendar_queries import load_calendar
 from data.read.kpis import overview_raw_sql, ratio
 from data.read.machine_sums import overview
 from data.store.db import Database
@@ -43,8 +46,16 @@ from data.store.sqltypes import utcnow
 
 WARMUP = 2
 TARGET_MS = 100.0
-TARGET_RATIO = 1.5
-WINDOWS = (("24 h", timedelta(hours=24)), ("7 d", timedelta(days=7)), ("30 d", timedelta(days=30)))
+TARGET_RATIO = 2.0
+TARGET_YEAR_MS = 250.0
+WINDOWS = (
+    ("24 h", timedelta(hours=24)),
+    ("7 d", timedelta(days=7)),
+    ("30 d", timedelta(days=30)),
+    ("365 d", timedelta(days=365)),
+)
+# The raw SQL joins every running period to every planned span: timed up to this window.
+RAW_UP_TO = timedelta(days=30)
 Query = Callable[[Session, datetime, datetime], dict[str, Any]]
 
 
@@ -116,12 +127,20 @@ def time_queries(
     return times
 
 
-def disagreement(doc: dict[str, Any], raw: dict[str, Any], elapsed_s: float) -> list[str]:
+def raw_with_calendar(session: Session, lo: datetime, hi: datetime) -> dict[str, Any]:
+    """The raw SQL floor given the plant's planned spans in the window."""
+    return overview_raw_sql(session, lo, hi, load_calendar(session).planned(lo, hi))
+
+
+def disagreement(
+    doc: dict[str, Any], raw: dict[str, Any], elapsed_s: float, planned_s: float
+) -> list[str]:
     """Where overview()'s plant figures differ from the same KPIs computed from the raw sums
-    (overview rounds to 4 decimals); empty when they agree."""
+    and the plant's planned time (overview rounds to 4 decimals, and counts each machine's own
+    planned stops, which the raw floor does not: 0.002 of slack); empty when they agree."""
     n, running = raw["machines"], raw["running_s"]
     made = raw["good"] + raw["scrap"]
-    availability = min(1.0, ratio(running, n * elapsed_s - raw["offline_s"]))
+    availability = min(1.0, ratio(raw["running_planned_s"], n * planned_s))
     performance = min(1.0, ratio(raw["ideal_s"], running))
     quality = ratio(raw["good"], made)
     expected = {
@@ -132,7 +151,7 @@ def disagreement(doc: dict[str, Any], raw: dict[str, Any], elapsed_s: float) -> 
         "oee": availability * performance * quality,
     }
     got = {"utilization": doc["utilization"], **doc["oee"]}
-    wrong = [f"{k} {got[k]} != {v:.6f}" for k, v in expected.items() if abs(got[k] - v) > 1e-4]
+    wrong = [f"{k} {got[k]} != {v:.6f}" for k, v in expected.items() if abs(got[k] - v) > 2e-3]
     for k in ("good", "scrap"):
         if doc["output"][k] != raw[k]:
             wrong.append(f"{k} {doc['output'][k]} != {raw[k]}")
@@ -197,17 +216,20 @@ def run(args: argparse.Namespace) -> None:
             seeded = seed(db, args.machines, args.days)
         counts = row_counts(db)
         hi = utcnow()
-        queries: dict[str, Query] = {"overview": overview, "raw": overview_raw_sql}
         results: dict[str, dict[str, list[float]]] = {}
         wrong: dict[str, list[str]] = {}
-        total = len(WINDOWS) * (WARMUP + args.runs) * len(queries)
+        total = sum((WARMUP + args.runs) * (2 if span <= RAW_UP_TO else 1) for _, span in WINDOWS)
         with tqdm(total=total, unit="query", desc="Timing", file=sys.stderr) as bar:
             for label, span in WINDOWS:
                 lo = hi - span
+                queries: dict[str, Query] = {"overview": overview}
+                if span <= RAW_UP_TO:
+                    queries["raw"] = raw_with_calendar
                 results[label] = time_queries(db, queries, lo, hi, args.runs, bar)
                 with db.read() as s:
-                    doc, raw = overview(s, lo, hi), overview_raw_sql(s, lo, hi)
-                wrong[label] = disagreement(doc, raw, span.total_seconds())
+                    doc, raw = overview(s, lo, hi), raw_with_calendar(s, lo, hi)
+                    planned = iv.total(load_calendar(s).planned(lo, hi))
+                wrong[label] = disagreement(doc, raw, span.total_seconds(), planned)
         report(args, db, counts, seeded, results, wrong)
         if args.explain:
             explain(db, hi - WINDOWS[0][1], hi)
@@ -245,9 +267,15 @@ def report(
     print(f"{'window':<7}{'overview p50':>14}{'raw SQL p50':>14}{'ratio':>8}"
           f"{'overview p90':>15}{'raw p90':>10}  results")  # fmt: skip
     for label, times in results.items():
-        o, r = times["overview"], times["raw"]
-        p50_o, p50_r = statistics.median(o), statistics.median(r)
+        o = times["overview"]
+        p50_o = statistics.median(o)
         agree = "agree" if not wrong[label] else "DIFFER: " + "; ".join(wrong[label])
+        if "raw" not in times:
+            print(f"{label:<7}{p50_o:>11.1f} ms{'-':>14}{'-':>8}{_p90(o):>12.1f} ms{'-':>10}"
+                  f"  {agree}")  # fmt: skip
+            continue
+        r = times["raw"]
+        p50_r = statistics.median(r)
         print(f"{label:<7}{p50_o:>11.1f} ms{p50_r:>11.1f} ms{p50_o / p50_r:>7.2f}x"
               f"{_p90(o):>12.1f} ms{_p90(r):>7.1f} ms  {agree}")  # fmt: skip
     day = results[WINDOWS[0][0]]
@@ -258,6 +286,10 @@ def report(
           f"{verdict(p50_o <= TARGET_MS)}{note}")  # fmt: skip
     print(f"  overview p50 <= {TARGET_RATIO}x raw SQL:  {p50_o / p50_r:6.2f}x    "
           f"{verdict(p50_o <= TARGET_RATIO * p50_r)}")  # fmt: skip
+    year = statistics.median(results[WINDOWS[-1][0]]["overview"])
+    print(f"target, {WINDOWS[-1][0]} window ending now:")
+    print(f"  overview p50 <= {TARGET_YEAR_MS:.0f} ms:       {year:6.1f} ms  "
+          f"{verdict(year <= TARGET_YEAR_MS)}{note}")  # fmt: skip
 
 
 def _p90(values: list[float]) -> float:

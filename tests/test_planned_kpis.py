@@ -26,6 +26,7 @@ from data.calendar.schedule import Calendar
 from data.read.analytics import machine_kpis, shift_report
 from data.read.calendar_queries import load_calendar
 from data.read.hourly_output import output_by_hour
+from data.read.kpis import overview_raw_sql
 from data.read.machine_sums import oee_by_machine, overview
 from data.store.db import Database
 from data.store.models import Machine, ProductionCount, StatusPeriod
@@ -128,6 +129,17 @@ def test_overview_sums_the_machines(db: Database, plant: dict[str, int]) -> None
     assert doc["oee"]["availability"] == round(19.5 / 23.5, 4)
     # Target: ideal parts in planned time, 13.5 h at 30 s and 10 h at 60 s.
     assert doc["target_good"] == round(13.5 * H / 30 + 10 * H / 60)
+
+
+def test_the_raw_sql_floor_counts_running_time_in_the_plant_planned_time(
+    db: Database, plant: dict[str, int]
+) -> None:
+    with db.read() as session:
+        spans = load_calendar(session).planned(MON, at(24))
+        raw = overview_raw_sql(session, MON, at(24), spans)
+    # M1 06-10, 10:30-12 and 16-22 (its own maintenance is not the plant's); M2 12-22
+    assert raw["running_planned_s"] == pytest.approx((4 + 1.5 + 6 + 10) * H)
+    assert raw["running_s"] == pytest.approx((14 + 10) * H)
 
 
 def test_a_holiday_plans_nothing(db: Database, plant: dict[str, int]) -> None:

@@ -404,6 +404,7 @@ def test_overview_raw_sql_agrees_with_overview(db: Database, plant: dict[str, in
         "good": 1230,
         "scrap": 70,
         "ideal_s": pytest.approx(30.0 * 360 + 60.0 * 190 + 20.0 * 750),
+        "running_planned_s": pytest.approx(5.5 * H + 3 * H + 5 * H),  # no calendar: all of it
     }
     elapsed = raw["machines"] * ELAPSED
     planned = elapsed  # an empty calendar plans every hour
@@ -423,6 +424,7 @@ def test_empty_plant_overview(db: Database) -> None:
     assert doc["mttr_hours"] is None and doc["mtbf_hours"] is None
     assert raw == {
         "machines": 0, "running_s": 0.0, "offline_s": 0.0, "good": 0, "scrap": 0, "ideal_s": 0.0,
+        "running_planned_s": 0.0,
     }  # fmt: skip
 
 

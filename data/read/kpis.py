@@ -248,43 +248,80 @@ _OVERLAP = {
     "postgresql": "GREATEST(EXTRACT(EPOCH FROM LEAST(COALESCE(ended_at, :hi), :hi)"
     " - GREATEST(started_at, :lo))::float8, 0.0)",
 }
+_EPOCH = {
+    "sqlite": "((julianday({}) - 2440587.5) * 86400.0)",
+    "postgresql": "EXTRACT(EPOCH FROM {})::float8",
+}
 # See data.read.periods_by_end: without it SQLite walks (machine_id, started_at) over the whole
 # history.
 _SQLITE_HINT = "INDEXED BY ix_status_periods_ended"
 _RAW_OVERVIEW = """
 WITH p AS (
-  SELECT status, {overlap} AS s FROM status_periods {hint}
+  SELECT status, {overlap} AS s, {start} AS a, {end} AS b FROM status_periods {hint}
   WHERE status IN ('running', 'offline') AND started_at < :hi
     AND (ended_at IS NULL OR ended_at > :lo)
 ), c AS (
   SELECT machine_id, SUM(good) AS good, SUM(scrap) AS scrap FROM production_counts
   WHERE ts >= :lo AND ts < :hi GROUP BY machine_id
-)
+){planned_cte}
 SELECT
   (SELECT COUNT(*) FROM machines) AS machines,
   (SELECT COALESCE(SUM(CASE WHEN status = 'running' THEN s ELSE 0.0 END), 0.0) FROM p)
     AS running_s,
   (SELECT COALESCE(SUM(CASE WHEN status = 'offline' THEN s ELSE 0.0 END), 0.0) FROM p)
     AS offline_s,
+  {running_planned} AS running_planned_s,
   (SELECT COALESCE(SUM(good), 0) FROM c) AS good,
   (SELECT COALESCE(SUM(scrap), 0) FROM c) AS scrap,
   (SELECT COALESCE(SUM(m.ideal_cycle_time_s * (c.good + c.scrap)), 0.0)
      FROM c JOIN machines m ON m.id = c.machine_id) AS ideal_s
 """
+# Running time inside the planned spans `pl` (epoch seconds), period by span.
+_RUNNING_PLANNED = """(SELECT COALESCE(SUM(
+    {greatest}({least}(p.b, pl.hi) - {greatest}(p.a, pl.lo), 0.0)), 0.0)
+  FROM p JOIN pl ON p.a < pl.hi AND p.b > pl.lo WHERE p.status = 'running')"""
 
 
-def overview_raw_sql(session: Session, lo: datetime, hi: datetime) -> dict[str, Any]:
-    """Plant sums for [lo, hi) in one raw SQL statement: machines, running_s, offline_s, good,
-    scrap, ideal_s (utilization = running_s / (machines * elapsed), and so on)."""
+def overview_raw_sql(
+    session: Session, lo: datetime, hi: datetime, planned: Any = None
+) -> dict[str, Any]:
+    """Plant sums for [lo, hi) in one raw SQL statement: machines, running_s, offline_s,
+    running_planned_s (running time inside `planned`, the plant's planned spans as epoch-second
+    intervals; all of it without), good, scrap, ideal_s (utilization = running_s / (machines *
+    elapsed), and so on)."""
     lo, hi, _ = window(lo, hi)
-    dialect = session.get_bind().dialect.name
-    if dialect == "sqlite":
-        sql = _RAW_OVERVIEW.format(overlap=_OVERLAP["sqlite"], hint=_SQLITE_HINT)
-    else:
-        sql = _RAW_OVERVIEW.format(overlap=_OVERLAP["postgresql"], hint="")
-    stmt = text(sql).bindparams(
+    dialect = "sqlite" if session.get_bind().dialect.name == "sqlite" else "postgresql"
+    epoch = _EPOCH[dialect]
+    fmt: dict[str, str] = {
+        "overlap": _OVERLAP[dialect],
+        "hint": _SQLITE_HINT if dialect == "sqlite" else "",
+        "start": epoch.format("MAX(started_at, :lo)" if dialect == "sqlite"
+                              else "GREATEST(started_at, :lo)"),
+        "end": epoch.format("MIN(COALESCE(ended_at, :hi), :hi)" if dialect == "sqlite"
+                            else "LEAST(COALESCE(ended_at, :hi), :hi)"),
+        "planned_cte": "",
+        "running_planned": "(SELECT COALESCE(SUM(CASE WHEN status = 'running' THEN s "
+        "ELSE 0.0 END), 0.0) FROM p)",
+    }  # fmt: skip
+    params: dict[str, Any] = {}
+    if planned is not None and len(planned[0]):
+        values = ", ".join(f"(:pl{i}, :ph{i})" for i in range(len(planned[0])))
+        for i, (a, b) in enumerate(zip(planned[0].tolist(), planned[1].tolist(), strict=True)):
+            params[f"pl{i}"], params[f"ph{i}"] = float(a), float(b)
+        fmt["planned_cte"] = f", pl(lo, hi) AS (VALUES {values})"
+        fmt["running_planned"] = _RUNNING_PLANNED.format(
+            greatest="MAX" if dialect == "sqlite" else "GREATEST",
+            least="MIN" if dialect == "sqlite" else "LEAST",
+        )
+    elif planned is not None:
+        fmt["running_planned"] = "0.0"
+    stmt = text(_RAW_OVERVIEW.format(**fmt)).bindparams(
         bindparam("lo", lo, type_=UTCDateTime()), bindparam("hi", hi, type_=UTCDateTime())
     )
-    row = session.execute(stmt).mappings().one()
+    row = session.execute(stmt, params).mappings().one()
     totals = ("running_s", "offline_s", "good", "scrap", "ideal_s")
-    return {"machines": int(row["machines"]), **typed_sums(row, totals)}
+    return {
+        "machines": int(row["machines"]),
+        **typed_sums(row, totals),
+        "running_planned_s": float(row["running_planned_s"]),
+    }
