@@ -76,7 +76,7 @@
     params.set("r", String(attempt || 0));
     state.resumed = state.lastSeq !== null;
     state.url = scheme + "//" + loc.host + "/api/v1/ws?" + params.toString();
-    return state.url; // assets/live_alerts.js taps the socket opened on it
+    return state.url; // tap() hands the socket opened on it to the modules that asked
   }
 
   function setStatus(kind) {
@@ -146,6 +146,7 @@
       case "subscribed":
       case "unsubscribed":
       case "status":
+      case "presence": // no seq; assets/ticket_presence.js reads it from the socket itself
         return;
       case "error":
         console.warn("socket error frame", frame.code, frame.message);
@@ -230,6 +231,29 @@
     connect();
   }
 
+  // The page's own socket, for modules that must see every frame (the component's `message`
+  // prop merges bursts) or write to it directly: tap(fn) calls fn(socket) for each socket
+  // opened on the url built here (assets/live_alerts.js, assets/ticket_presence.js). Other
+  // sockets on the page are left alone.
+  const taps = [];
+  function tap(fn) {
+    taps.push(fn);
+  }
+  const Native = window.WebSocket;
+  if (Native && !Native.milldashTapped) {
+    const Tapped = class extends Native {
+      constructor(...args) {
+        super(...args);
+        if (state.url && String(args[0]) === state.url) {
+          const socket = this;
+          taps.forEach(function (fn) { fn(socket); });
+        }
+      }
+    };
+    Tapped.milldashTapped = true;
+    window.WebSocket = Tapped;
+  }
+
   // The network is back (a laptop waking, Wi-Fi returning): no need to wait out the step.
   window.addEventListener("online", function () {
     if (!state.socketOpen) connect();
@@ -246,6 +270,7 @@
     backoffDelay: backoffDelay,
     connect: connect,
     setProps: setProps,
+    tap: tap,
   });
 
   window.dash_clientside = Object.assign({}, window.dash_clientside, {

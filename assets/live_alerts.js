@@ -196,20 +196,8 @@
     accept(frame, true);
   }
 
-  // The tap: the page's own socket (the url assets/live.js built) also hands its alert frames
-  // here directly. Other sockets on the page are left alone.
-  const Native = window.WebSocket;
-  if (Native && !Native.milldashTapped) {
-    const Tapped = class extends Native {
-      constructor(...args) {
-        super(...args);
-        const live = window.milldash && window.milldash.state;
-        if (live && live.url && String(args[0]) === live.url) this.addEventListener("message", onRaw);
-      }
-    };
-    Tapped.milldashTapped = true;
-    window.WebSocket = Tapped;
-  }
+  // The page's own socket (tapped by assets/live.js) hands its alert frames here directly.
+  window.milldash.tap(function (socket) { socket.addEventListener("message", onRaw); });
 
   window.milldash = Object.assign(window.milldash || {}, {
     alerts: { state: alerts, accept: accept, commit: commit },

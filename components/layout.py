@@ -6,7 +6,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 from dash_extensions import WebSocket
 
-from components.registry import Page, titles_json, topics_json
+from components.registry import Page, nav_pages, titles_json, topics_json
 from data.events import TOPICS
 
 # The person the page is served to, as the header shows them: (name, role).
@@ -86,7 +86,7 @@ def user_menu(user: User | None) -> html.Div:
 
 
 def header(pages: tuple[Page, ...], user: User | None = None) -> dbc.Navbar:
-    links = [nav_link(p) for p in pages if p.nav_label]
+    links = [nav_link(p) for p in nav_pages(pages, user[1] if user else None)]
     return dbc.Navbar(
         dbc.Container(
             [
@@ -190,10 +190,12 @@ def shell(pages: tuple[Page, ...], user: User | None = None) -> html.Div:
     )
 
 
-def routed(path: str, content: object) -> html.Div:
+def routed(path: str, content: object, zone: str | None = None) -> html.Div:
     """The routed page's content, marked with the path it was rendered for: a page that does
-    not match the URL is visibly replaced by a message, not shown as if current."""
-    return html.Div(content, className="routed-page", **{"data-path": path})
+    not match the URL is visibly replaced by a message, not shown as if current. `zone`: the
+    plant's time zone, for the browser's clocks (assets/plant_time.js)."""
+    marks = {"data-path": path} | ({"data-plant-zone": zone} if zone else {})
+    return html.Div(content, className="routed-page", **marks)
 
 
 def not_found_page(path: str) -> html.Div:

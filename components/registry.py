@@ -89,6 +89,14 @@ PAGES: tuple[Page, ...] = (
         roles=ROLES,
         new_tab=True,
     ),
+    Page(
+        path="/settings",
+        title="Settings",
+        module="callbacks.settings",
+        topics=("dashboard",),  # a calendar change is a dashboard_refresh
+        nav_label="Settings",
+        roles=("admin",),
+    ),
 )
 
 
@@ -96,6 +104,12 @@ def find(pages: tuple[Page, ...], pathname: str | None) -> Page | None:
     """The page at `pathname` (a trailing slash is ignored), or None."""
     path = (pathname or "/").rstrip("/") or "/"
     return next((p for p in pages if p.path == path), None)
+
+
+def nav_pages(pages: tuple[Page, ...], role: str | None) -> list[Page]:
+    """The pages the navigation bar links for `role`: those it may open (nobody signed in
+    reads as the anonymous viewer)."""
+    return [p for p in pages if p.nav_label and p.allows(role or "viewer")]
 
 
 def topics_json(pages: tuple[Page, ...]) -> str:

@@ -1,5 +1,6 @@
 """The ticket drawer (`#ticket-drawer`): the open ticket beside the grid, its moves, the
-assignee field, who changed it last and its history, all in people's words."""
+assignee field, who else has it open, who changed it last and its history, all in people's
+words."""
 
 from __future__ import annotations
 
@@ -10,19 +11,23 @@ import dash_bootstrap_components as dbc
 from dash import html
 
 from components.ticket_form import sign_in_note
-from components.wording import ago, label
+from components.wording import UTC_CLOCK, PlantClock, ago, instant, label
 
 
-def _when(iso_text: str | None) -> datetime | None:
-    return datetime.fromisoformat(iso_text.replace("Z", "+00:00")) if iso_text else None
+def _moment(
+    iso_text: str | None, now: datetime, clock: PlantClock, cls: str = "history-when"
+) -> html.Span:
+    """ "3 h 5 min ago", with the moment on the plant's clock as its tooltip."""
+    when = instant(iso_text)
+    return html.Span(ago(when, now), className=cls, title=clock.when(when) if when else None)
 
 
-def history_line(entry: dict[str, Any], now: datetime) -> html.Li:
+def history_line(entry: dict[str, Any], now: datetime, clock: PlantClock = UTC_CLOCK) -> html.Li:
     """ "3 h 5 min ago · dora: status open → in progress"."""
     what = entry["field"]
     return html.Li(
         [
-            html.Span(ago(_when(entry["at"]), now), className="history-when"),
+            _moment(entry["at"], now, clock),
             f" · {entry['by']}: {label(what)} ",
             f"{_value(what, entry['from'])} → {_value(what, entry['to'])}",
         ]
@@ -42,13 +47,18 @@ def last_change(ticket: dict[str, Any], now: datetime) -> str:
         return ""
     entry = history[-1]
     verb = "opened" if len(history) == 1 else "changed"
-    return f"{verb} by {entry['by']} {ago(_when(entry['at']), now)}"
+    return f"{verb} by {entry['by']} {ago(instant(entry['at']), now)}"
 
 
 def ticket_detail(
-    ticket: dict[str, Any], moves: tuple[str, ...], can_write: bool, now: datetime
+    ticket: dict[str, Any],
+    moves: tuple[str, ...],
+    can_write: bool,
+    now: datetime,
+    clock: PlantClock = UTC_CLOCK,
 ) -> html.Div:
-    """The drawer's body for `ticket` (with history) as it was when opened or reloaded."""
+    """The drawer's body for `ticket` (with history) as it was when opened or reloaded; the
+    moments on the plant's clock in their tooltips."""
     actions = [
         dbc.Button(
             label(move),
@@ -70,7 +80,9 @@ def ticket_detail(
                     ),
                     f" · {ticket['machine_name']} · ",
                     html.Span(label(ticket["status"]), className="drawer-status-word"),
-                    f" · opened {ago(_when(ticket['created_at']), now)} by {ticket['reported_by']}",
+                    " · opened ",
+                    _moment(ticket["created_at"], now, clock, "opened-when"),
+                    f" by {ticket['reported_by']}",
                 ],
                 className="muted mb-2",
             ),
@@ -95,7 +107,7 @@ def ticket_detail(
             ),
             html.H6("History", className="mt-2 panel-title"),
             html.Ul(
-                [history_line(h, now) for h in reversed(ticket.get("history", []))],
+                [history_line(h, now, clock) for h in reversed(ticket.get("history", []))],
                 className="history",
             ),
         ],
@@ -109,6 +121,14 @@ def ticket_drawer() -> dbc.Offcanvas:
         [
             html.Div(
                 [
+                    # Filled in the browser from the socket's presence frames, as text
+                    # (assets/ticket_presence.js): who else has this ticket open.
+                    html.Div(
+                        id="ticket-presence",
+                        className="ticket-presence",
+                        hidden=True,
+                        role="status",
+                    ),
                     html.Span(id="drawer-changed", className="drawer-changed"),
                     html.Div(
                         [

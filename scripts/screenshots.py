@@ -1,5 +1,6 @@
-"""Screenshots of every page of a live demo plant (1440x900) into docs/screenshots/: the pages,
-a machine that is down with its ticket, the ticket drawer, and a page that lost its server.
+"""Screenshots of every page of a live demo plant (1440x900) into docs/screenshots/: the pages
+(the admin's settings too), a machine that is down with its ticket, the ticket drawer, and a
+page that lost its server.
 
 python -m scripts.screenshots                 # into docs/screenshots/
 python -m scripts.screenshots --out DIR       # anywhere else
@@ -23,6 +24,8 @@ PAGES = {
     "maintenance": "/maintenance",
     "production": "/production",
 }
+# Pages only an admin opens, shot signed in as one.
+ADMIN_PAGES = {"settings": "/settings"}
 DOWN_MACHINE = 3
 
 
@@ -84,6 +87,12 @@ def main(argv: list[str] | None = None) -> int:
                 page.wait_for_selector("#ticket-drawer", state="visible")
                 page.wait_for_timeout(1500)
                 shoot(page, "maintenance-drawer")
+                admin = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
+                server.sign_in(admin, "admin", "/")
+                for name, path in ADMIN_PAGES.items():
+                    admin.goto(server.url + path)
+                    settle(admin)
+                    shoot(admin, name)
                 page.goto(server.url + "/")
                 settle(page)
                 server.stop()  # the page loses its server: stale, dimmed, reconnecting

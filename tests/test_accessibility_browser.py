@@ -19,7 +19,9 @@ pytestmark = pytest.mark.browser
 # axe-core's own build, as a Python package ships it: no CDN, no download at run time.
 AXE_SOURCE = (files("axe_playwright_python") / "axe.min.js").read_text()
 WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
-PAGES = ["/", "/machines", "/machines?id=1", "/maintenance", "/production", "/wall"]
+PAGES = ["/", "/machines", "/machines?id=1", "/maintenance", "/production", "/wall", "/settings"]
+# Pages an operator may not open, checked as the role that may.
+SIGN_IN_AS = {"/settings": "admin"}
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +46,7 @@ def serious_violations(page: Any) -> list[str]:
 @pytest.mark.parametrize("path", PAGES)
 def test_no_serious_accessibility_violation(server: LiveServer, browser: Any, path: str) -> None:  # noqa: F811
     with PageWatch(browser) as watch:
-        server.sign_in(watch.page, "operator", path)
+        server.sign_in(watch.page, SIGN_IN_AS.get(path, "operator"), path)
         # The wall hides the header's pill (its own shows the state): attached is enough.
         watch.page.wait_for_selector(
             '#connection-status[data-state="connected"]', state="attached"

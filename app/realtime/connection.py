@@ -58,6 +58,7 @@ class Connection:
     connected_since: float = field(default_factory=time.time)
     admin: bool = False
     address: str = ""
+    signed_in: bool = False  # a session or a token, not anonymous read access
     rate: FrameRate = field(default_factory=FrameRate)
 
     def __post_init__(self) -> None:

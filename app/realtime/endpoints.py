@@ -14,10 +14,11 @@ from flask import Flask, jsonify, request
 from flask_sock import Sock
 from simple_websocket import ConnectionClosed
 
-from app.api.auth import check_role, current_principal
+from app.api.auth import ANONYMOUS, check_role, current_principal
 from app.context import ctx
 from app.realtime.connection import CLOSED, ENDED, OVERFLOW, POLICY, Connection, text_frame
 from app.realtime.handshake import client_address, register_handshake
+from app.realtime.presence import may_announce
 from app.realtime.protocol import FrameError, parse_frame, parse_topics
 from data.accounts.tokens import still_valid
 from data.events import SystemAlert
@@ -115,7 +116,8 @@ def _reader(ws: Any, conn: Connection, hub: Any, services: Any) -> None:
                     reply = _handle(frame, conn, hub, services)
                 except FrameError as exc:
                     reply = exc.frame()
-            conn.offer(text_frame(json.dumps(reply, separators=(",", ":"))))
+            if reply is not None:
+                conn.offer(text_frame(json.dumps(reply, separators=(",", ":"))))
     except ConnectionClosed:
         pass
     except Exception:
@@ -124,7 +126,8 @@ def _reader(ws: Any, conn: Connection, hub: Any, services: Any) -> None:
         conn.close()
 
 
-def _handle(frame: Any, conn: Connection, hub: Any, services: Any) -> dict[str, Any]:
+def _handle(frame: Any, conn: Connection, hub: Any, services: Any) -> dict[str, Any] | None:
+    """The reply to a client frame (None: already answered through the connection)."""
     if frame.type == "ping":
         reply = {"type": "pong", "server_time": iso(utcnow())}
         if frame.nonce is not None:
@@ -148,6 +151,9 @@ def _handle(frame: Any, conn: Connection, hub: Any, services: Any) -> dict[str, 
             remaining = set()
         hub.set_topics(conn, remaining)
         return {"type": "unsubscribed", "subscriptions": sorted(conn.topics)}
+    if frame.type == "presence":
+        hub.presence.announce(conn, frame.ticket_id)  # answers in order with the others' news
+        return None
     if frame.type == "stats":
         return hub.stats()
     if frame.type == "broadcast":
@@ -191,6 +197,7 @@ def _serve(ws: Any, admin: bool) -> None:
         max_frames=config.ws_queue_max_frames,
         max_bytes=config.ws_queue_max_bytes,
         admin=admin,
+        signed_in=principal != ANONYMOUS,
     )
     live_after = hub.attach(conn)
     reader = threading.Thread(target=_reader, args=(ws, conn, hub, app_ctx.services), daemon=True)
@@ -204,6 +211,7 @@ def _serve(ws: Any, admin: bool) -> None:
                 "subscriptions": sorted(conn.topics),
                 "server_time": iso(utcnow()),
                 "role": principal.role,
+                "presence": may_announce(conn),
             },
         )
         reader.start()

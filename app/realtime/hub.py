@@ -15,6 +15,7 @@ from sqlalchemy import and_, delete, func, select, update
 
 from app.realtime.backend import Backend
 from app.realtime.connection import Connection, text_frame
+from app.realtime.presence import Presence
 from data.events import TOPICS, Event
 from data.read.event_queries import latest_seq, oldest_seq
 from data.store.db import Database
@@ -42,6 +43,7 @@ class Hub:
         self.retention = retention or Retention()
         self._lock = threading.RLock()
         self._connections: dict[str, Connection] = {}
+        self.presence = Presence()  # who has which ticket open; no events, no seq
         with db.read() as session:
             published = session.scalar(
                 select(func.coalesce(func.max(EventLog.seq), 0)).where(
@@ -112,6 +114,7 @@ class Hub:
         with self._lock:
             self._connections.pop(conn.client_id, None)
         conn.close()
+        self.presence.leave(conn)  # after close: a late announce from its reader is refused
 
     def counts(self, name: str, address: str) -> tuple[int, int]:
         """Open sockets of this user name and of this address."""

@@ -9,8 +9,9 @@ from typing import Any
 from data.events import ALERT_LEVELS, ALL, TOPICS
 
 VALID_TOPICS = (*TOPICS, ALL)
-CLIENT_TYPES = ("subscribe", "unsubscribe", "ping", "status")
+CLIENT_TYPES = ("subscribe", "unsubscribe", "ping", "status", "presence")
 ADMIN_TYPES = ("broadcast", "stats")
+MAX_TICKET_ID = 2**31 - 1  # the tickets table's integer key
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,7 @@ class ClientFrame:
     topics: tuple[str, ...] = ()
     nonce: Any = None
     data: dict[str, Any] | None = None
+    ticket_id: int | None = None
 
 
 class FrameError(ValueError):
@@ -71,10 +73,26 @@ def parse_frame(text: Any, admin: bool = False) -> ClientFrame:
         return ClientFrame(kind, topics=parse_topics(body.get("topics")))
     if kind == "broadcast":
         return ClientFrame(kind, data=_broadcast_data(body))
+    if kind == "presence":
+        return ClientFrame(kind, ticket_id=_ticket_id(body))
     nonce = body.get("nonce")
     if nonce is not None and not isinstance(nonce, (str, int, float)):
         raise FrameError("bad_nonce", "'nonce' must be a string or a number.")
     return ClientFrame(kind, nonce=nonce)
+
+
+def _ticket_id(body: dict[str, Any]) -> int | None:
+    """The ticket a presence frame names: a positive id, or null for "none"."""
+    if "ticket_id" not in body:
+        raise FrameError("bad_ticket", "'ticket_id' is missing: a ticket id, or null.")
+    value = body["ticket_id"]
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_TICKET_ID:
+        raise FrameError(
+            "bad_ticket", "'ticket_id' must be a ticket id (a positive whole number) or null."
+        )
+    return value
 
 
 def _broadcast_data(body: dict[str, Any]) -> dict[str, Any]:
