@@ -15,15 +15,34 @@ from data.store.models import PlannedStopRow, PlantCalendar, ShiftRow
 DEFAULT_ZONE = "UTC"
 
 
+# Parsed calendars by their stamp (random, new at every change): a reader reads one row.
+_CACHE: dict[str, Calendar] = {}
+_CACHE_SIZE = 16
+
+
 def load_calendar(session: Session) -> Calendar:
     """The plant's calendar as stored (rows were checked when written)."""
-    head = session.get(PlantCalendar, 1)
+    head = session.execute(
+        select(PlantCalendar.timezone, PlantCalendar.stamp).where(PlantCalendar.id == 1)
+    ).first()
+    if head is None:
+        return _load(session, DEFAULT_ZONE)
+    found = _CACHE.get(head.stamp)
+    if found is None or found.document.timezone != head.timezone:
+        found = _load(session, head.timezone)
+        if len(_CACHE) >= _CACHE_SIZE:
+            _CACHE.clear()
+        _CACHE[head.stamp] = found
+    return found
+
+
+def _load(session: Session, timezone: str) -> Calendar:
     shifts = session.scalars(select(ShiftRow).order_by(ShiftRow.position, ShiftRow.id)).all()
     stops = session.scalars(
         select(PlannedStopRow).order_by(PlannedStopRow.start_at, PlannedStopRow.id)
     ).all()
     document = CalendarDocument.model_construct(
-        timezone=head.timezone if head else DEFAULT_ZONE,
+        timezone=timezone,
         shifts=[_shift(row) for row in shifts],
         planned_stops=[_stop(row) for row in stops],
     )

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from data.calendar.schedule import Calendar
 from data.read import kpi_days, kpis
 from data.read.calendar_queries import load_calendar
-from data.read.periods_by_end import SP
+from data.read.periods_by_end import SP, by_start
 from data.read.planned_time import life_start, machine_times
 from data.read.plant_counts import OPEN_TICKET_STATUSES, open_tickets_by_priority
 from data.store.models import Machine, ProductionCount, StatusPeriod, Ticket
@@ -51,7 +51,7 @@ def machine_utilization(session: Session, machine_id: int, lo: datetime, hi: dat
     return min(1.0, float(running or 0.0) / elapsed)
 
 
-def _period_sums(lo: datetime, hi: datetime) -> Select[Any]:
+def _period_sums(lo: datetime, hi: datetime, SP: Any = SP) -> Select[Any]:
     """Per machine: running and offline overlap seconds, failures, repairs and repair time.
 
     `ended_at >= lo` (not `>`) keeps a down period that ended exactly at lo, which is a repair
@@ -97,12 +97,12 @@ _PERIOD_ZEROS = {"running_s": 0.0, "offline_s": 0.0, "failures": 0, "repairs": 0
 
 
 @cache
-def _machine_statement() -> Select[Any]:
+def _machine_statement(old: bool = False) -> Select[Any]:
     """The per-machine sums statement, built once with `lo`/`hi` bound parameters: building a
     statement of this size costs more than running it on a day's window."""
     lo = bindparam("lo", type_=UTCDateTime())
     hi = bindparam("hi", type_=UTCDateTime())
-    p = _period_sums(lo, hi).subquery()
+    p = _period_sums(lo, hi, StatusPeriod.__table__.c if old else SP).subquery()
     c = _count_sums(lo, hi).subquery()
     good, scrap = func.coalesce(c.c.good, 0), func.coalesce(c.c.scrap, 0)
     return (
@@ -133,10 +133,11 @@ def _open_tickets(priority: str) -> Any:
 
 
 def _exact(
-    session: Session, lo: datetime, hi: datetime, calendar: Calendar
+    session: Session, lo: datetime, hi: datetime, calendar: Calendar, old: bool = False
 ) -> tuple[list[dict[str, Any]], list[Any]]:
-    """Per-machine sums with planned times over [lo, hi) from history, and the raw rows."""
-    rows = list(session.execute(_machine_statement(), {"lo": lo, "hi": hi}).mappings())
+    """Per-machine sums with planned times over [lo, hi) from history, and the raw rows;
+    `old`: read the periods by start (data.read.periods_by_end.by_start)."""
+    rows = list(session.execute(_machine_statement(old), {"lo": lo, "hi": hi}).mappings())
     times = machine_times(
         session,
         calendar,
@@ -144,6 +145,7 @@ def _exact(
         {int(r["machine_id"]): float(r["running_s"]) for r in rows},
         lo,
         hi,
+        old,
     )
     elapsed = (hi - lo).total_seconds()
     return [kpis.machine_sums(r, elapsed, times[int(r["machine_id"])]) for r in rows], rows
@@ -159,12 +161,17 @@ def _machine_result(
     days = kpi_days.closed_days(calendar, lo, hi, utcnow())
     if len(days) < kpi_days.MIN_DAYS:
         return _exact(session, lo, hi, calendar)
+    now = utcnow()
+    first = session.scalar(select(func.min(StatusPeriod.started_at)))
+
+    def sums(a: datetime, b: datetime) -> list[dict[str, Any]]:
+        return _exact(session, a, b, calendar, by_start(first, a, b, now))[0]
+
     machines, rows = _exact(session, days[-1][2], hi, calendar)
     if lo < days[0][1]:
-        for machine, head in zip(machines, _exact(session, lo, days[0][1], calendar)[0],
-                                 strict=True):  # fmt: skip
+        for machine, head in zip(machines, sums(lo, days[0][1]), strict=True):
             kpi_days.add(machine, head)
-    rolled = kpi_days.rolled_up(session, days, lambda a, b: _exact(session, a, b, calendar)[0])
+    rolled = kpi_days.rolled_up(session, days, sums)
     for machine in machines:
         if machine["machine_id"] in rolled:
             kpi_days.add(machine, rolled[machine["machine_id"]])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import column
@@ -32,3 +33,16 @@ def _periods_by_end_sqlite(element: _PeriodsByEnd, compiler: Any, **kw: Any) -> 
 SP = _PeriodsByEnd(
     StatusPeriod.__tablename__, *(column(c.name, c.type) for c in StatusPeriod.__table__.c)
 ).c
+
+
+def periods(by_start: bool) -> Any:
+    """The status_periods columns to read a window through: the ended_at index (SP), or with
+    `by_start` the plain table and so its (machine_id, started_at) index (see `by_start`)."""
+    return StatusPeriod.__table__.c if by_start else SP
+
+
+def by_start(first: datetime | None, lo: datetime, hi: datetime, now: datetime) -> bool:
+    """Whether a window is cheaper read by start than by end: `ended_at > lo` walks the
+    history from lo to now, `started_at < hi` the history from its first period to hi (the
+    first day of a year's window is the case for it)."""
+    return first is not None and hi - first < now - lo

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from data.calendar import intervals as iv
 from data.calendar.schedule import Calendar
-from data.read.periods_by_end import SP
+from data.read.periods_by_end import periods
 from data.store.models import Machine, StatusPeriod
 from data.store.sqltypes import UTCDateTime, epoch, least
 
@@ -38,9 +38,11 @@ def machine_times(
     running_s: dict[int, float],
     lo: datetime,
     hi: datetime,
+    by_start: bool = False,
 ) -> dict[int, MachineTime]:
     """`MachineTime` per machine of `lives` (machine id -> start of its life); `running_s` is
-    each machine's running time in [lo, hi) (used as is when all of its window is planned)."""
+    each machine's running time in [lo, hi) (used as is when all of its window is planned);
+    `by_start`: read the periods by start (data.read.periods_by_end)."""
     lo_s, hi_s = lo.timestamp(), hi.timestamp()
     spans = planned_spans(calendar, lives, lo, hi)
     whole = {
@@ -49,7 +51,7 @@ def machine_times(
         if iv.total(spans[machine_id]) >= hi_s - max(lo_s, born.timestamp()) - 1e-6
     }
     partial = [m for m in lives if m not in whole and running_s.get(m, 0.0) > 0]
-    inside = _running_inside(session, spans, partial, lo, hi)
+    inside = _running_inside(session, spans, partial, lo, hi, by_start)
     out: dict[int, MachineTime] = {}
     for machine_id, born in lives.items():
         planned_s = iv.total(spans[machine_id])
@@ -99,16 +101,18 @@ def _running_inside(
     machine_ids: list[int],
     lo: datetime,
     hi: datetime,
+    by_start: bool = False,
 ) -> dict[int, float]:
     """Running seconds inside each machine's planned spans, from its running periods."""
     if not machine_ids:
         return {}
+    p = periods(by_start)
     rows = session.execute(
-        select(SP.machine_id, epoch(SP.started_at), epoch(SP.ended_at)).where(
-            SP.status == "running",
-            SP.machine_id.in_(machine_ids),
-            SP.started_at < hi,
-            or_(SP.ended_at.is_(None), and_(SP.ended_at > lo)),
+        select(p.machine_id, epoch(p.started_at), epoch(p.ended_at)).where(
+            p.status == "running",
+            p.machine_id.in_(machine_ids),
+            p.started_at < hi,
+            or_(p.ended_at.is_(None), and_(p.ended_at > lo)),
         )
     ).all()
     if not rows:

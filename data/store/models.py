@@ -4,6 +4,7 @@ validation keeps to them."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -174,6 +175,8 @@ class PlantCalendar(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     timezone: Mapped[str] = mapped_column(String(64))
     edited_at: Mapped[datetime | None]
+    # New and random at every change: readers cache the parsed calendar under it.
+    stamp: Mapped[str] = mapped_column(String(32), default=lambda: uuid.uuid4().hex)
 
 
 class ShiftRow(Base):

@@ -3,6 +3,8 @@ database the configured time zone."""
 
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy import delete, select
 
 from data.calendar.document import CalendarDocument
@@ -37,6 +39,7 @@ def replace_calendar(tx: Transaction, document: CalendarDocument) -> None:
         session.add(head)
     head.timezone = document.timezone
     head.edited_at = tx.now
+    head.stamp = uuid.uuid4().hex
     session.add_all(
         ShiftRow(
             position=i,
@@ -62,7 +65,8 @@ def default_zone(db: Database, zone_name: str) -> None:
     with db.write() as session:
         head = session.get(PlantCalendar, 1)
         if head is None:
-            session.add(PlantCalendar(id=1, timezone=zone_name))
+            session.add(PlantCalendar(id=1, timezone=zone_name, stamp=uuid.uuid4().hex))
         elif head.edited_at is None and head.timezone != zone_name:
             head.timezone = zone_name
+            head.stamp = uuid.uuid4().hex
             forget_all(session)

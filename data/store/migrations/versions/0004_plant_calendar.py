@@ -21,6 +21,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('timezone', sa.String(length=64), nullable=False),
     sa.Column('edited_at', data.store.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('stamp', sa.String(length=32), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
     op.create_table('shifts',
