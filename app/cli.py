@@ -14,7 +14,6 @@ import sys
 from collections.abc import Sequence
 
 from app.config import Config
-from data.calendar.document import zone
 from data.errors import ServiceError
 from data.roles import ROLES
 
@@ -189,10 +188,15 @@ def _serve(config: Config) -> int:
     if config.redis_url and not redis_backend_available():
         print(f"error: {REDIS_UNAVAILABLE}", file=sys.stderr)
         return 2
-    try:
-        zone(config.plant_tz)
-    except ValueError as exc:
-        print(f"error: MILLDASH_PLANT_TZ: {exc}", file=sys.stderr)
+    # The standard library's zone list: nothing gevent must patch first is imported yet.
+    from zoneinfo import available_timezones
+
+    if config.plant_tz not in available_timezones():
+        print(
+            f"error: MILLDASH_PLANT_TZ: {config.plant_tz!r} is not an IANA time zone, "
+            "e.g. Europe/Berlin or UTC",
+            file=sys.stderr,
+        )
         return 2
     if os.environ.get("MILLDASH_NO_GEVENT") != "1":
         from gevent import monkey

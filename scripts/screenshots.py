@@ -26,6 +26,8 @@ PAGES = {
 }
 # Pages only an admin opens, shot signed in as one.
 ADMIN_PAGES = {"settings": "/settings"}
+# Shots of a state rather than a page: the ticket drawer open, the page without its server.
+EXTRA = ("maintenance-drawer", "disconnected")
 DOWN_MACHINE = 3
 
 
@@ -86,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
                 page.locator("#tickets-grid .ag-row").first.click()
                 page.wait_for_selector("#ticket-drawer", state="visible")
                 page.wait_for_timeout(1500)
-                shoot(page, "maintenance-drawer")
+                shoot(page, EXTRA[0])
                 admin = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
                 server.sign_in(admin, "admin", "/")
                 for name, path in ADMIN_PAGES.items():
@@ -98,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
                 server.stop()  # the page loses its server: stale, dimmed, reconnecting
                 page.wait_for_selector('#page[data-stale="true"]', timeout=60000)
                 page.wait_for_timeout(6000)
-                shoot(page, "disconnected")
+                shoot(page, EXTRA[1])
                 browser.close()
         finally:
             server.stop()

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from devtools.browser import require_chromium
+from scripts import screenshots
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
@@ -60,4 +61,5 @@ def test_documented_tool_runs(module: str, tmp_path: Path) -> None:
     assert done.stdout.strip() or module.startswith("scripts."), report[-3000:]
     if module == "scripts.screenshots":
         shots = sorted(tmp_path.glob("*.png"))
-        assert len(shots) == 7 and all(p.stat().st_size > 20_000 for p in shots), shots
+        expected = len(screenshots.PAGES) + len(screenshots.ADMIN_PAGES) + len(screenshots.EXTRA)
+        assert len(shots) == expected and all(p.stat().st_size > 20_000 for p in shots), shots

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
@@ -17,6 +17,7 @@ from data.read import analytics
 from data.read.calendar_queries import calendar_json, load_calendar
 from data.read.hourly_output import HOUR_S, output_by_bucket
 from data.read.records import iso
+from data.read.ticket_export import neutralise
 from data.store.sqltypes import utcnow
 
 REPORT_COLUMNS = (
@@ -68,6 +69,9 @@ def report_csv(items: list[dict[str, Any]], calendar: Any) -> str:
         row["downtime_by_reason"] = "; ".join(
             f"{reason}: {seconds:g} s" for reason, seconds in item["downtime_by_reason"].items()
         )
+        # Names and reasons are typed by people: never let a spreadsheet run them as formulas.
+        for key in ("shift", "downtime_by_reason"):
+            row[key] = neutralise(row[key])
         writer.writerow(row[key] for key in REPORT_COLUMNS)
     return out.getvalue()
 
@@ -145,7 +149,10 @@ def register(bp: Blueprint) -> None:
             )
             return response
         facts = window_facts(calendar, now)
-        return jsonify({"items": items, "date": day.isoformat(), **facts})
+        start = calendar.at(day, time(0))
+        end = min(calendar.at(day + timedelta(days=1), time(0)), now)
+        return jsonify({"items": items, "date": day.isoformat(), **_used(start, max(start, end)),
+                        **facts})  # fmt: skip
 
     @bp.get("/shifts/report")
     @require("viewer")

@@ -10,6 +10,7 @@ from flask import Blueprint, Response, request, stream_with_context
 
 from app.api.auth import require
 from app.context import ctx
+from data.read.calendar_queries import load_calendar
 from data.read.ticket_export import csv_chunks, export_filename, parse_export_args
 from data.read.ticket_queries import TicketFilter
 from data.validation import reject_blank_args
@@ -24,8 +25,10 @@ def register(bp: Blueprint) -> None:
         # `limit` and `offset` mean nothing to an export (every row is sent): not checked.
         filters = {k: v for k, v in request.args.items() if k not in ("limit", "offset")}
         reject_blank_args(filters, TicketFilter)
-        export = parse_export_args(request.args)
         db = ctx().db
+        with db.read() as session:
+            plant_zone = load_calendar(session).document.timezone
+        export = parse_export_args(request.args, plant_zone)
 
         def generate() -> Iterator[bytes]:
             with db.read() as session:

@@ -97,9 +97,10 @@ def parse_zone(name: str | None) -> ZoneInfo:
         ) from None
 
 
-def parse_export_args(args: Mapping[str, str]) -> ExportRequest:
+def parse_export_args(args: Mapping[str, str], default_zone: str = "UTC") -> ExportRequest:
     """Query-string arguments (those of GET /tickets plus `tz` and `bom`) into an
-    ExportRequest; every bad value is reported at once as ValidationFailed."""
+    ExportRequest; `tz` absent: `default_zone` (the plant's). Every bad value is reported at
+    once as ValidationFailed."""
     details: dict[str, Any] = {}
     filter_args = {k: v for k, v in args.items() if k not in _IGNORED_ARGS + _EXPORT_ARGS}
     flt = TicketFilter()
@@ -109,7 +110,7 @@ def parse_export_args(args: Mapping[str, str]) -> ExportRequest:
         details.update(exc.details if isinstance(exc.details, dict) else {"query": exc.message})
     zone = ZoneInfo("UTC")
     try:
-        zone = parse_zone(args.get("tz"))
+        zone = parse_zone(args.get("tz") or default_zone)
     except ValueError as exc:
         details["tz"] = str(exc)
     raw_bom = (args.get("bom") or "0").strip().lower()
