@@ -16,6 +16,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -134,9 +135,14 @@ def _serve_no_demo(argv: list[str], tmp_path: Path) -> None:
     with serving(sqlite_url(path), argv, tmp_path / "serve.log") as url:
         # No demo: anonymous reads are off, and the plant stays empty.
         assert requests.get(f"{url}/api/v1/machines", timeout=10).status_code == 401
+        # The server logs a request after answering it: wait for the line before stopping.
+        line = '"GET /api/v1/machines HTTP/1.1" 401'
+        deadline = time.monotonic() + 10
+        while line not in (tmp_path / "serve.log").read_text() and time.monotonic() < deadline:
+            time.sleep(0.05)
     # Without --access-log: errors are logged, plain successes are not.
     log = (tmp_path / "serve.log").read_text()
-    assert '"GET /api/v1/machines HTTP/1.1" 401' in log
+    assert line in log
     assert '"GET /api/v1/health HTTP/1.1" 200' not in log
     db = Database(sqlite_url(path))
     with db.read() as session:
