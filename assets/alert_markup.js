@@ -1,7 +1,7 @@
 /*
  * The markup of an alert built from its socket frame, for assets/live_alerts.js: a line of
  * the maintenance feed (as components/alert_feed.py renders it), an item of the wall's ticker
- * (components/wall.py ticker_item) and the critical toast's body (the same text the feed
+ * (components/wall.py ticker_item), times on the plant's clock (assets/plant_time.js) and the critical toast's body (the same text the feed
  * shows). Each is a Dash component tree (what set_props takes); toDom() turns such a tree into
  * DOM nodes for the first paint. Frame text only ever becomes text nodes (createTextNode),
  * never markup; class names are reduced to safe characters.
@@ -39,6 +39,12 @@
     return isNaN(t) ? null : (now - t) / 1000;
   }
 
+  // The moment of an ISO stamp on the plant's clock (assets/plant_time.js), or null.
+  function plantMoment(stamp, format) {
+    const t = Date.parse(stamp || "");
+    return isNaN(t) ? null : window.milldash.plantTime[format](t);
+  }
+
   function ago(stamp, now) {
     // components/wording.py ago()
     const s = ageSeconds(stamp, now);
@@ -48,6 +54,12 @@
 
   function word(code) {
     return code ? LABELS[code] || String(code).replace(/_/g, " ") : "–";
+  }
+
+  // components/alert_feed.py: the age's tooltip is the moment on the plant's clock.
+  function withTitle(props, title) {
+    if (title) props.title = title;
+    return props;
   }
 
   function cls(code) {
@@ -77,7 +89,8 @@
           className: "badge prio",
           style: { background: PRIORITY_COLORS[priority] || "#888" },
         }),
-        el("Span", { children: " " + ago(frame.timestamp, now) + " ", className: "muted" }),
+        el("Span", withTitle({ children: " " + ago(frame.timestamp, now) + " ", className: "muted" },
+          plantMoment(frame.timestamp, "stamp"))),
         el("Strong", { children: headline(data) }),
         el("Span", { children: " — " + machineOf(data), className: "muted" }),
       ],
@@ -93,6 +106,7 @@
     const s = ageSeconds(frame.timestamp, now);
     const top = [
       el("Span", { children: system ? "Plant message" : machineOf(data), className: "ticker-head" }),
+      el("Span", { children: plantMoment(frame.timestamp, "time") || "", className: "ticker-time" }),
       el("Span", { children: s === null || s < 60 ? "just now" : duration(s), className: "ticker-age" }),
     ];
     return el("Div", {
@@ -140,6 +154,7 @@
     Object.keys(props).forEach(function (key) {
       const value = props[key];
       if (key === "className") node.className = value;
+      else if (key === "title") node.setAttribute("title", String(value));
       else if (key === "style") Object.assign(node.style, value);
       else if (key.indexOf("data-") === 0) node.setAttribute(key, String(value));
     });

@@ -169,7 +169,9 @@
     const age = document.getElementById("connection-age");
     if (age) age.textContent = s.lastEventAt ? ageText(now - s.lastEventAt) + " ago" : "no events yet";
     const clock = document.getElementById("plant-clock");
-    if (clock) clock.textContent = new Date(now).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+    // The plant's clock (assets/plant_time.js); blank until a page has said the zone.
+    const plant = window.milldash.plantTime;
+    if (clock) clock.textContent = plant && plant.zone() ? plant.time(now, true) : "";
   }
 
   // The sign-in link returns to the page being looked at, whichever that is by now.

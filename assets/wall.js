@@ -1,5 +1,5 @@
 /*
- * The shop-floor wall (/wall): clock, data age and staleness, the alert banner and the
+ * The shop-floor wall (/wall): clock (on the plant's zone), data age and staleness, the alert banner and the
  * optional scheduled soft reload. Everything here is a fixed set of timers and a few scalars:
  * nothing grows however long the wall runs.
  *
@@ -69,7 +69,8 @@
   }
 
   function updateClock(now) {
-    const text = new Date(now).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+    // The plant's wall clock (its zone is shown beside it), not the browser's.
+    const text = window.milldash.plantTime.time(now);
     if (text !== wall.clock) {
       wall.clock = text;
       setProps("wall-clock", { children: text });

@@ -8,37 +8,42 @@ from typing import Any
 from dash import Dash, Input, Output, State, no_update
 
 from callbacks.deps import Deps
-from callbacks.windows import window
+from callbacks.windows import clock_of, default_range, head_parts, plant_calendar, window
 from components.figures import state_days_figure, timeline_figure, utilization_figure
 from components.kpi import kpi_row
-from components.pages import dashboard_page, range_text
+from components.pages import dashboard_page
+from data.read.calendar_queries import load_calendar
 from data.read.hourly_output import HOUR_S, bucket_seconds
 from data.read.machine_sums import overview, utilization_by_machine
 from data.read.plant_queries import status_timeline
 from data.read.state_days import state_time_by_day
 from data.store.db import Database
+from data.store.sqltypes import utcnow
 
 
 def dashboard_content(
     db: Database, range_value: str | None, now: datetime | None = None
 ) -> tuple[Any, Any, Any]:
-    """KPI row, utilization figure and state timeline, all over the chosen window."""
-    lo, hi = window(range_value, now)
-    text = range_text(range_value)
+    """KPI row, utilization figure and state timeline, all over the chosen window, with
+    times on the plant's clock."""
     with db.read() as session:
-        document = overview(session, lo, hi)
+        calendar = load_calendar(session)
+        span = window(range_value, now, calendar)
+        lo, hi, text = span.lo, span.hi, span.phrase
+        clock = clock_of(calendar)
+        document = overview(session, lo, hi, calendar)
         frame = utilization_by_machine(session, lo, hi)
         if bucket_seconds(lo, hi) == HOUR_S:
             states = timeline_figure(
-                status_timeline(session, lo, hi), f"Machine states, last {text}"
+                status_timeline(session, lo, hi), f"Machine states, {text}", clock
             )
         else:
             states = state_days_figure(
-                state_time_by_day(session, lo, hi), f"Machine states by day, last {text}"
+                state_time_by_day(session, lo, hi), f"Machine states by day, {text}", clock
             )
     return (
         kpi_row(document),
-        utilization_figure(frame, f"Utilization per machine, last {text}"),
+        utilization_figure(frame, f"Utilization per machine, {text}"),
         states,
     )
 
@@ -53,8 +58,11 @@ def machine_href(click: dict[str, Any] | None) -> str | Any:
 
 
 def render(deps: Deps) -> Any:
-    """The page's static layout; its callbacks fill it."""
-    return dashboard_page()
+    """The page's static layout (opening on the current shift when the plant has shifts);
+    its callbacks fill it."""
+    calendar = plant_calendar(deps.db)
+    head = head_parts(calendar, utcnow())
+    return dashboard_page(default_range(calendar), calendar.has_shifts, head)
 
 
 def register(app: Dash, deps: Deps) -> None:
@@ -62,11 +70,15 @@ def register(app: Dash, deps: Deps) -> None:
         Output("dashboard-kpis", "children"),
         Output("utilization-graph", "figure"),
         Output("timeline-graph", "figure"),
+        Output("dash-time", "children"),
         Input("dash-range", "value"),
         Input("tick-dashboard", "data"),
+        Input("dash-clock", "n_intervals"),
     )
-    def refresh(range_value: str | None, _tick: Any) -> tuple[Any, Any, Any]:
-        return dashboard_content(deps.db, range_value)
+    def refresh(range_value: str | None, _tick: Any, _minute: Any) -> tuple[Any, ...]:
+        now = utcnow()
+        head = head_parts(plant_calendar(deps.db), now)
+        return (*dashboard_content(deps.db, range_value, now), head)
 
     app.callback(
         Output("url", "href", allow_duplicate=True),

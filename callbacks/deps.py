@@ -5,8 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from callbacks.windows import clock_of, plant_calendar
 from components.registry import PAGES, Page
+from components.wording import PlantClock
 from data.accounts.tokens import Principal
+from data.calendar.schedule import Calendar
 from data.roles import WRITE_ROLES
 from data.store.db import Database
 from data.write.services import Services
@@ -20,6 +23,14 @@ class Deps:
     services: Services
     principal: Callable[[], Principal | None]
     pages: tuple[Page, ...] = PAGES
+
+    def calendar(self) -> Calendar:
+        """The plant's calendar as stored now (an admin may change it at any time)."""
+        return plant_calendar(self.db)
+
+    def clock(self) -> PlantClock:
+        """The plant's clock: times as people at the plant read them."""
+        return clock_of(self.calendar())
 
     def can_write(self) -> bool:
         who = self.principal()

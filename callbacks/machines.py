@@ -9,7 +9,7 @@ from urllib.parse import parse_qs
 from dash import Dash, Input, Output, State
 
 from callbacks.deps import Deps
-from callbacks.windows import window
+from callbacks.windows import clock_of, plant_calendar, window
 from components.figures import empty_figure, output_figure, timeline_figure
 from components.machines import (
     detail_kpis,
@@ -18,7 +18,8 @@ from components.machines import (
     status_board,
     ticket_list,
 )
-from components.pages import range_text
+from components.plant_head import time_parts
+from data.read.calendar_queries import load_calendar
 from data.read.hourly_output import DAY_S, output_by_bucket
 from data.read.machine_board import machine_states
 from data.read.machine_sums import utilization_by_machine
@@ -76,33 +77,37 @@ def detail(
         return (False, f"No machine {machine_id}", missing_machine(machine_id), True, None,
                 blank, blank, None)  # fmt: skip
     now = now or utcnow()
-    lo, hi = window(range_value, now)
-    text = range_text(range_value)
     with db.read() as session:
+        calendar = load_calendar(session)
+        span = window(range_value, now, calendar)
+        lo, hi, text = span.lo, span.hi, span.phrase
         info = machine_detail(session, machine_id, lo, hi)
         if info is None:
             return (False, f"No machine {machine_id}", missing_machine(machine_id), True, None,
                     blank, blank, None)  # fmt: skip
         timeline = status_timeline(session, lo, hi, machine_id=machine_id)
-        output = output_by_bucket(session, lo, hi, machine_id=machine_id)
+        output = output_by_bucket(session, lo, hi, machine_id=machine_id, calendar=calendar)
     machine = info["machine"]
     bucket = "day" if output.attrs["bucket_s"] == DAY_S else "hour"
+    clock = clock_of(calendar)
     return (
         False,
         f"{machine['name']} · {machine['kind']} · {machine['area']}",
         None,
         False,
         detail_kpis(info, now, text),
-        timeline_figure(timeline, f"State history, last {text}"),
-        output_figure(output, f"Good and scrap parts by {bucket}, last {text}", bucket),
-        ticket_list(info["tickets"], now),
+        timeline_figure(timeline, f"State history, {text}", clock),
+        output_figure(output, f"Good and scrap parts by {bucket}, {text}", bucket, clock),
+        ticket_list(info["tickets"], now, clock),
     )
 
 
 def render(deps: Deps) -> Any:
     """The status board and the detail panel, with the plant's areas to choose from."""
+    calendar = plant_calendar(deps.db)
     with deps.db.read() as session:
-        return machines_page(areas(session))
+        names = areas(session)
+    return machines_page(names, time_parts(clock_of(calendar)), calendar.has_shifts)
 
 
 def register(app: Dash, deps: Deps) -> None:

@@ -16,6 +16,7 @@ from callbacks.maintenance_form import FORM_FIELDS, create_ticket
 from callbacks.maintenance_grid import export_href, filter_args, rows_response
 from components.alert_feed import alert_feed
 from components.maintenance import maintenance_page
+from components.plant_head import time_parts
 from data.read.event_queries import latest_events, latest_seq
 from data.read.plant_queries import machine_list
 from data.store.sqltypes import utcnow
@@ -51,7 +52,7 @@ def update_alerts(
     if seen and not (tick or {}).get("resync"):
         return no_update, no_update
     frames, latest = recent_alerts(deps)
-    return alert_feed(frames, utcnow()), {"seq": latest, "count": len(frames)}
+    return alert_feed(frames, utcnow(), deps.clock()), {"seq": latest, "count": len(frames)}
 
 
 def render(deps: Deps) -> Any:
@@ -59,7 +60,7 @@ def render(deps: Deps) -> Any:
     now = utcnow()
     with deps.db.read() as session:
         machines = machine_list(session, now - timedelta(hours=1), now)
-    return maintenance_page(machines, deps.can_write())
+    return maintenance_page(machines, deps.can_write(), time_parts(deps.clock()))
 
 
 def register(app: Dash, deps: Deps) -> None:

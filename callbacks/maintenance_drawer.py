@@ -31,7 +31,8 @@ def current(deps: Deps, ticket_id: int) -> dict[str, Any] | None:
 
 def view(deps: Deps, record: dict[str, Any]) -> tuple[Opened, Any, str]:
     """What the drawer shows for `record`: (opened version, body, title)."""
-    body = ticket_detail(record, WORKFLOW[record["status"]], deps.can_write(), utcnow())
+    moves = WORKFLOW[record["status"]]
+    body = ticket_detail(record, moves, deps.can_write(), utcnow(), deps.clock())
     return {"id": record["id"], "version": record["version"]}, body, f"Ticket #{record['id']}"
 
 

@@ -12,8 +12,15 @@ from callbacks.deps import Deps
 from components.ticket_grid import count_words, grid_row
 from components.wording import label
 from data.errors import ServiceError, ValidationFailed
-from data.read.ticket_queries import SORTABLE, parse_ticket_filter, search_tickets
+from data.read.records import ticket_etag
+from data.read.ticket_queries import (
+    SORTABLE,
+    parse_ticket_filter,
+    search_tickets,
+    ticket_versions,
+)
 from data.store.sqltypes import utcnow
+from data.write.tickets import PreconditionFailed
 from data.write.workflow import WORKFLOW
 
 FILTER_IDS = ("filter-status", "filter-priority", "filter-machine", "filter-q")
@@ -99,8 +106,12 @@ def rows_response(deps: Deps, request: dict[str, Any] | None, *filters: Any) -> 
     flt = parse_ticket_filter(args)
     with deps.db.read() as session:
         page = search_tickets(session, flt)
-    can_write, now = deps.can_write(), utcnow()
-    rows = [grid_row(t, WORKFLOW[t["status"]], can_write, now) for t in page["items"]]
+        versions = ticket_versions(session, [t["id"] for t in page["items"]])
+    can_write, now, clock = deps.can_write(), utcnow(), deps.clock()
+    rows = [
+        {**grid_row(t, WORKFLOW[t["status"]], can_write, now, clock), "version": versions[t["id"]]}
+        for t in page["items"]
+    ]
     total = page["total"]
     return {"rowData": rows, "rowCount": total}, count_words(total)
 
@@ -113,18 +124,23 @@ def export_href(*filters: Any) -> str:
 
 
 def card_move(deps: Deps, data: Any) -> str:
-    """A status move tapped on a phone's ticket card: the role is checked again here."""
+    """A status move tapped on a phone's ticket card: the role is checked again here, and the
+    move applies only to the version the card showed."""
     value = data.get("value") if isinstance(data, dict) else None
     if not isinstance(value, dict):
         return no_update
-    ticket_id, to = value.get("ticket_id"), value.get("to")
-    if not isinstance(ticket_id, int) or not isinstance(to, str):
+    ticket_id, to, version = value.get("ticket_id"), value.get("to"), value.get("version")
+    if not isinstance(ticket_id, int) or not isinstance(to, str) or not isinstance(version, int):
         return no_update
     who = deps.principal()
     if not deps.can_write() or who is None:
         return "Sign in as an operator to change tickets."
+    # The move applies to the ticket as the card showed it, as the drawer's do (If-Match).
+    shown = ticket_etag(ticket_id, version)
     try:
-        deps.services.update_ticket(ticket_id, {"status": to}, who.name)
+        deps.services.update_ticket(ticket_id, {"status": to}, who.name, shown.__eq__)
+    except PreconditionFailed:
+        return f"Not moved: #{ticket_id} was changed meanwhile; the list shows it as it is now."
     except ServiceError as exc:
         return exc.message
     return f"#{ticket_id} moved to {label(to)}."

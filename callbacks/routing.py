@@ -29,8 +29,9 @@ def render_page(deps: Deps, pathname: str | None) -> Any:
 
 
 def route(deps: Deps, pathname: str | None) -> Any:
-    """The page for `pathname`, marked with that path (`data-path`)."""
-    return routed(normal_path(pathname), render_page(deps, pathname))
+    """The page for `pathname`, marked with that path (`data-path`) and the plant's time
+    zone (`data-plant-zone`)."""
+    return routed(normal_path(pathname), render_page(deps, pathname), deps.clock().name)
 
 
 def register(app: Dash, deps: Deps) -> None:

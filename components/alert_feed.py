@@ -1,6 +1,7 @@
-"""The live alert feed: one line per maintenance_alert frame, newest first.
+"""The live alert feed: one line per maintenance_alert frame, newest first; how long ago it
+came, with the moment on the plant's clock as the tooltip.
 
-assets/live_alerts.js builds the same line from a socket frame in the browser (`feedItem`):
+assets/alert_markup.js builds the same line from a socket frame in the browser (`feedItem`):
 change both together."""
 
 from __future__ import annotations
@@ -11,16 +12,19 @@ from typing import Any
 from dash import html
 
 from components.theme import PRIORITY_COLORS
-from components.wording import ago, label
+from components.wording import UTC_CLOCK, PlantClock, ago, instant, label
 
 
-def alert_item(frame: dict[str, Any], now: datetime | None = None) -> html.Div:
+def alert_item(
+    frame: dict[str, Any], now: datetime | None = None, clock: PlantClock = UTC_CLOCK
+) -> html.Div:
     """One alert: priority, how long ago, the ticket and its machine."""
     data = frame.get("data", {})
     priority = data.get("priority", "low")
     machine = data.get("machine_name") or f"machine {data.get('machine_id')}"
     stamp = str(frame.get("timestamp") or "")
-    when = ago(datetime.fromisoformat(stamp.replace("Z", "+00:00")), now) if stamp else ""
+    moment = instant(stamp)
+    when = ago(moment, now) if moment else ""
     return html.Div(
         [
             html.Span(
@@ -28,7 +32,9 @@ def alert_item(frame: dict[str, Any], now: datetime | None = None) -> html.Div:
                 className="badge prio",
                 style={"background": PRIORITY_COLORS.get(priority, "#888")},
             ),
-            html.Span(f" {when} ", className="muted"),
+            html.Span(
+                f" {when} ", className="muted", title=clock.stamp(moment) if moment else None
+            ),
             html.Strong(f"#{data.get('ticket_id')} {data.get('title', '')}"),
             html.Span(f" — {machine}", className="muted"),
         ],
@@ -41,8 +47,10 @@ def alert_item(frame: dict[str, Any], now: datetime | None = None) -> html.Div:
     )
 
 
-def alert_feed(frames: list[dict[str, Any]], now: datetime | None = None) -> list[html.Div]:
+def alert_feed(
+    frames: list[dict[str, Any]], now: datetime | None = None, clock: PlantClock = UTC_CLOCK
+) -> list[html.Div]:
     """The feed's lines, or a note that there are none yet."""
     if not frames:
         return [html.Div("No alerts yet.", className="empty-state small alert-empty")]
-    return [alert_item(f, now) for f in frames]
+    return [alert_item(f, now, clock) for f in frames]

@@ -16,7 +16,8 @@ from components.theme import (
     UTILIZATION_BANDS,
     Bands,
 )
-from components.wording import duration, label
+from components.time_axis import bounds, local_axis, positions
+from components.wording import UTC_CLOCK, PlantClock, duration, label
 
 STATUS_ORDER = ("running", "idle", "setup", "down", "maintenance", "offline")
 LEGEND_TOP = {"orientation": "h", "y": 1.02, "x": 1, "xanchor": "right", "yanchor": "bottom"}
@@ -77,15 +78,18 @@ def utilization_figure(frame: pd.DataFrame, title: str = "Utilization per machin
     return fig
 
 
-def timeline_figure(frame: pd.DataFrame, title: str = "Machine states") -> go.Figure:
-    """One row per machine, one coloured bar per status period (stack-light colours)."""
+def timeline_figure(
+    frame: pd.DataFrame, title: str = "Machine states", clock: PlantClock = UTC_CLOCK
+) -> go.Figure:
+    """One row per machine, one coloured bar per status period (stack-light colours), on the
+    plant's clock."""
     if frame.empty:
         return empty_figure("No data in this window")
     names = list(dict.fromkeys(frame["name"]))
     seconds = (frame["end"] - frame["start"]).dt.total_seconds()
     frame = frame.assign(
         reason=frame["reason"].fillna(""),
-        start_text=frame["start"].dt.strftime("%d %b %H:%M UTC"),
+        start_text=[clock.when(t) for t in pd.to_datetime(frame["start"])],
         length=[duration(s) for s in seconds],
     )
     fig = go.Figure(layout={"template": TEMPLATE_NAME})
@@ -98,19 +102,24 @@ def timeline_figure(frame: pd.DataFrame, title: str = "Machine states") -> go.Fi
             name=label(status),
             y=part["name"],
             x=duration_ms,
-            base=part["start"],
+            base=positions(part["start"]),
             orientation="h",
             marker_color=STATUS_COLORS[status],
             customdata=part[["reason", "start_text", "length"]].to_numpy(),
             hovertemplate="<b>%{y}</b>: " + label(status) + " for %{customdata[2]}"
             "<br>from %{customdata[1]}<br>%{customdata[0]}<extra></extra>",
         )
-    return _timeline_layout(fig, title, names)
+    lo, _ = bounds(frame["start"])
+    _, hi = bounds(frame["end"])
+    return _timeline_layout(fig, title, names, local_axis(clock, lo, hi))
 
 
-def state_days_figure(frame: pd.DataFrame, title: str = "Machine states by day") -> go.Figure:
-    """One row per machine; each UTC day split into the time spent in each state, in a fixed
-    order (running first), so a day reads as a share at a glance."""
+def state_days_figure(
+    frame: pd.DataFrame, title: str = "Machine states by day", clock: PlantClock = UTC_CLOCK
+) -> go.Figure:
+    """One row per machine; each day split into the time spent in each state, in a fixed
+    order (running first), so a day reads as a share at a glance. A bar is named by the
+    plant-local day its middle falls on."""
     if frame.empty:
         return empty_figure("No data in this window")
     names = list(dict.fromkeys(frame["name"]))
@@ -118,9 +127,10 @@ def state_days_figure(frame: pd.DataFrame, title: str = "Machine states by day")
     data = frame.assign(rank=frame["status"].map(order)).sort_values(["name", "day", "rank"])
     offset = data.groupby(["name", "day"])["seconds"].cumsum() - data["seconds"]
     total = data.groupby(["name", "day"])["seconds"].transform("sum")
+    middle = data["day"] + pd.to_timedelta(total / 2, unit="s")
     data = data.assign(
-        base=data["day"] + pd.to_timedelta(offset, unit="s"),
-        day_text=data["day"].dt.strftime("%a %d %b"),
+        base=positions(data["day"] + pd.to_timedelta(offset, unit="s")),
+        day_text=[clock.day(t) for t in pd.to_datetime(middle, utc=True)],
         length=[duration(s) for s in data["seconds"]],
         share=(data["seconds"] / total * 100).round(0),
     )
@@ -141,37 +151,61 @@ def state_days_figure(frame: pd.DataFrame, title: str = "Machine states by day")
             + label(status)
             + " %{customdata[1]} (%{customdata[2]:.0f} % of the day)<extra></extra>",
         )
-    return _timeline_layout(fig, title, names)
+    lo, _ = bounds(data["day"])
+    _, hi = bounds(data["day"] + pd.to_timedelta(total, unit="s"))
+    return _timeline_layout(fig, title, names, local_axis(clock, lo, hi))
+
+
+def bucket_texts(starts: pd.Series, bucket: str, clock: PlantClock) -> list[str]:
+    """Each bucket as the hover text names it: "Tue 1 Dec 14:00-15:00" (an en
+    dash), or "Tue 1 Dec"."""
+    stamps = list(pd.to_datetime(starts, utc=True))
+    if bucket != "hour":
+        return [clock.day(t) for t in stamps]
+    ends = [*stamps[1:], stamps[-1] + pd.Timedelta(hours=1)] if stamps else []
+    return [f"{clock.day(a)} {clock.span(a, b)}" for a, b in zip(stamps, ends, strict=True)]
 
 
 def output_figure(
-    frame: pd.DataFrame, title: str = "Output vs target by hour", bucket: str = "hour"
+    frame: pd.DataFrame,
+    title: str = "Output vs target by hour",
+    bucket: str = "hour",
+    clock: PlantClock = UTC_CLOCK,
 ) -> go.Figure:
-    """Good and scrap stacked per hour (or day: `bucket`) with the target as a line."""
+    """Good and scrap stacked per plant-local hour (or day: `bucket`) with the target as a
+    line, on the plant's clock."""
     if frame.empty or (frame["good"].sum() + frame["scrap"].sum() + frame["target"].sum()) == 0:
         return empty_figure("No data in this window")
-    when = "%{x|%d %b %H:%M} UTC" if bucket == "hour" else "%{x|%a %d %b} (UTC)"
+    x = positions(frame["hour"])
+    when = bucket_texts(frame["hour"], bucket, clock)
     fig = go.Figure(layout={"template": TEMPLATE_NAME})
     for column, color in (("good", GOOD_COLOR), ("scrap", SCRAP_COLOR)):
         fig.add_bar(
-            x=frame["hour"],
+            x=x,
             y=frame[column],
             name=column,
             marker_color=color,
-            hovertemplate=f"{when}<br>%{{y:,}} {column} parts<extra></extra>",
+            customdata=when,
+            hovertemplate=f"%{{customdata}}<br>%{{y:,}} {column} parts<extra></extra>",
         )
     fig.add_scatter(
-        x=frame["hour"],
+        x=x,
         y=frame["target"],
         name="target",
         mode="lines",
-        line={"color": "#f8f9fa", "dash": "dash", "shape": "hv"},
-        hovertemplate=f"{when}<br>target %{{y:,.0f}} parts<extra></extra>",
+        # Steps half way between the bars' centres: at the buckets' edges.
+        line={"color": "#f8f9fa", "dash": "dash", "shape": "hvh"},
+        customdata=when,
+        hovertemplate="%{customdata}<br>target %{y:,.0f} parts<extra></extra>",
     )
+    lo, hi = bounds(frame["hour"])
+    step = pd.Timedelta(hours=1) if bucket == "hour" else pd.Timedelta(days=1)
+    axis = local_axis(clock, lo - step / 2, hi + step / 2)
     fig.update_layout(
         title=title,
         margin={"t": 80},
         barmode="stack",
+        xaxis=axis,
         yaxis={"title": f"parts per {bucket}"},
         legend=LEGEND_TOP,
         height=GRAPH_HEIGHT,
@@ -202,12 +236,14 @@ def scrap_figure(frame: pd.DataFrame, by: str, title: str) -> go.Figure:
     return fig
 
 
-def _timeline_layout(fig: go.Figure, title: str, names: list[str]) -> go.Figure:
-    """One row per machine over a date axis, as the state timelines share it."""
+def _timeline_layout(
+    fig: go.Figure, title: str, names: list[str], axis: dict[str, object]
+) -> go.Figure:
+    """One row per machine over a plant-local date axis, as the state timelines share it."""
     fig.update_layout(
         title=title,
         barmode="overlay",
-        xaxis={"type": "date"},
+        xaxis=axis,
         yaxis={"categoryorder": "array", "categoryarray": names[::-1], "automargin": True},
         height=max(GRAPH_HEIGHT, 20 * len(names) + 130),
         legend=LEGEND_TOP,

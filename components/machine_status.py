@@ -13,7 +13,7 @@ from typing import Any
 from dash import html
 
 from components.theme import PRIORITY_COLORS
-from components.wording import duration, label, plural
+from components.wording import duration, instant, label, plural
 
 # States that already say the machine is not making parts: a ticket is then only a detail.
 STOPPED = ("down", "maintenance")
@@ -23,7 +23,7 @@ def since_seconds(m: dict[str, Any], now: datetime) -> float | None:
     """Seconds the machine has been in its status (None without a start)."""
     if not m.get("since"):
         return None
-    return (now - datetime.fromisoformat(m["since"].replace("Z", "+00:00"))).total_seconds()
+    return (now - (instant(m["since"]) or now)).total_seconds()
 
 
 def critical_alarm(m: dict[str, Any]) -> bool:

@@ -15,9 +15,17 @@ from components.machine_status import (
     status_parts,
     ticket_badge,
 )
-from components.pages import GRAPH_HEIGHT, area_select, graph_pair, panel, range_selector
+from components.pages import (
+    GRAPH_HEIGHT,
+    area_select,
+    graph_pair,
+    page_head,
+    panel,
+    range_selector,
+)
+from components.plant_head import time_head
 from components.theme import OEE_BANDS, PRIORITY_COLORS, STATUS_COLORS, UTILIZATION_BANDS
-from components.wording import ago, duration, label, plural
+from components.wording import UTC_CLOCK, PlantClock, ago, duration, instant, label, plural
 
 DETAIL_RANGE = "24h"  # the detail opens on the same window as the card's utilization
 
@@ -88,24 +96,25 @@ def status_board(machines: list[dict[str, Any]], now: datetime) -> html.Div:
     )
 
 
-def machines_page(areas: list[str]) -> html.Div:
+def machines_page(
+    areas: list[str], time_line: list[Any] | None = None, shifts: bool = False
+) -> html.Div:
+    """The board and the detail's frame; `time_line`: the head's zone note."""
     return html.Div(
         [
-            html.Div(
-                [
-                    html.H1("Machines", className="page-title"),
-                    area_select("machines-area", areas),
-                ],
-                className="page-head",
+            page_head(
+                "Machines",
+                time_head("machines-time", time_line or []),
+                area_select("machines-area", areas),
             ),
             html.Div(id="machine-board", className="mb-3"),
-            html.Div(id="machine-detail-wrap", children=machine_detail_layout()),
+            html.Div(id="machine-detail-wrap", children=machine_detail_layout(shifts)),
         ],
         id="machines-page",
     )
 
 
-def machine_detail_layout() -> html.Div:
+def machine_detail_layout(shifts: bool = False) -> html.Div:
     """The detail's frame: the graphs' space is reserved before their data arrives, so nothing
     below them jumps or overlaps while they load."""
     return html.Div(
@@ -115,7 +124,7 @@ def machine_detail_layout() -> html.Div:
                     html.H2(
                         "Loading machine…", id="machine-detail-title", className="page-subtitle"
                     ),
-                    range_selector("machine-range", DETAIL_RANGE),
+                    range_selector("machine-range", DETAIL_RANGE, shifts),
                 ],
                 className="page-head",
             ),
@@ -149,12 +158,13 @@ def missing_machine(machine_id: int) -> html.Div:
     )
 
 
-def detail_kpis(detail: dict[str, Any], now: datetime, range_text: str) -> dbc.Row:
-    """Status, utilization, OEE, MTTR, MTBF and output of one machine over the window."""
+def detail_kpis(detail: dict[str, Any], now: datetime, window: str) -> dbc.Row:
+    """Status, utilization, OEE, MTTR, MTBF and output of one machine over the window
+    (`window`: how it is said, "last 24 h", "today", "Early shift")."""
     rel = detail["reliability"]
     oee = detail["oee"] or {}
     machine = detail["machine"]
-    since = datetime.fromisoformat(machine["status_since"].replace("Z", "+00:00"))
+    since = instant(machine["status_since"]) or now
     oee_value = oee.get("oee")
     return dbc.Row(
         [
@@ -164,7 +174,7 @@ def detail_kpis(detail: dict[str, Any], now: datetime, range_text: str) -> dbc.R
             kpi_card(
                 "Utilization",
                 pct(machine["utilization_24h"]),
-                f"running, last {range_text}",
+                f"running, {window}",
                 value_color=UTILIZATION_BANDS.color(machine["utilization_24h"]),
             ),
             kpi_card(
@@ -186,8 +196,11 @@ def detail_kpis(detail: dict[str, Any], now: datetime, range_text: str) -> dbc.R
     )
 
 
-def ticket_list(tickets: list[dict[str, Any]], now: datetime) -> html.Div:
-    """The machine's latest tickets: priority, id and title, status, when opened."""
+def ticket_list(
+    tickets: list[dict[str, Any]], now: datetime, clock: PlantClock = UTC_CLOCK
+) -> html.Div:
+    """The machine's latest tickets: priority, id and title, status, when opened (on the
+    plant's clock in the tooltip)."""
     if not tickets:
         return html.Div("No tickets for this machine.", className="empty-state small")
     return html.Ul(
@@ -202,9 +215,9 @@ def ticket_list(tickets: list[dict[str, Any]], now: datetime) -> html.Div:
                     html.Span(f"#{t['id']} {t['title']}", className="ms-2"),
                     html.Span(label(t["status"]), className="ticket-status ms-2"),
                     html.Span(
-                        f"opened {ago(_when(t['created_at']), now)}",
+                        f"opened {ago(instant(t['created_at']), now)}",
                         className="muted ms-2",
-                        title=t["created_at"][:16].replace("T", " ") + " UTC",
+                        title=clock.stamp(instant(t["created_at"]) or now),
                     ),
                     html.Span(t["assignee"] or "unassigned", className="muted ms-2"),
                 ]
@@ -213,7 +226,3 @@ def ticket_list(tickets: list[dict[str, Any]], now: datetime) -> html.Div:
         ],
         className="ticket-list",
     )
-
-
-def _when(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))

@@ -13,6 +13,8 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from components.pages import page_head
+from components.plant_head import time_head
 from components.ticket_detail import ticket_drawer
 from components.ticket_filters import filter_bar
 from components.ticket_form import create_form
@@ -28,20 +30,21 @@ def _panel(title: str, body: Any, panel_id: str, **extra: Any) -> dbc.Card:
     )
 
 
-def maintenance_page(machines: list[dict[str, Any]], can_write: bool = True) -> html.Div:
-    """The hub; `can_write` False shows the forms disabled with a sign-in link."""
-    head = html.Div(
-        [
-            html.H1("Maintenance", className="page-title"),
-            html.A(
-                "New ticket",
-                href="#new-ticket",
-                id="new-ticket-open",
-                role="button",
-                className="btn btn-primary btn-sm new-ticket-open",
-            ),
-        ],
-        className="page-head",
+def maintenance_page(
+    machines: list[dict[str, Any]], can_write: bool = True, time_line: list[Any] | None = None
+) -> html.Div:
+    """The hub; `can_write` False shows the forms disabled with a sign-in link; `time_line`:
+    the head's zone note (components/plant_head.py)."""
+    head = page_head(
+        "Maintenance",
+        time_head("maintenance-time", time_line or []),
+        html.A(
+            "New ticket",
+            href="#new-ticket",
+            id="new-ticket-open",
+            role="button",
+            className="btn btn-primary btn-sm new-ticket-open",
+        ),
     )
     alerts = html.Div(id="alerts", className="alert-feed", **{"aria-live": "polite"})
     return html.Div(

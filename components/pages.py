@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Any
+
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from components.plant_head import time_head
+from components.shift_table import shift_panel
+
+SHIFT = "shift"  # the shift running now (or the last one that ended)
+TODAY = "today"  # since plant-local midnight
+SHIFT_RANGE = {"label": "Current shift", "value": SHIFT}
 RANGES = [
+    {"label": "Today", "value": TODAY},
     {"label": "8 h", "value": "8h"},
     {"label": "24 h", "value": "24h"},
     {"label": "7 days", "value": "7d"},
     {"label": "30 days", "value": "30d"},
 ]
 RANGE_HOURS = {"8h": 8, "24h": 24, "7d": 24 * 7, "30d": 24 * 30}
-RANGE_TEXT = {r["value"]: r["label"] for r in RANGES}
+RANGE_TEXT = {r["value"]: r["label"] for r in RANGES} | {TODAY: "today", SHIFT: "this shift"}
 # Space a graph keeps while it loads or has no data, so panels below never move up under it.
 GRAPH_HEIGHT = 360
+MINUTE_MS = 60_000
 
 
 def range_text(range_value: str | None) -> str:
@@ -22,11 +33,12 @@ def range_text(range_value: str | None) -> str:
     return RANGE_TEXT.get(range_value or "", RANGE_TEXT["24h"])
 
 
-def range_selector(component_id: str, value: str = "24h") -> dbc.RadioItems:
-    """The window buttons (8 h, 24 h, 7 days, 30 days) every page with charts has."""
+def range_selector(component_id: str, value: str = "24h", shifts: bool = False) -> dbc.RadioItems:
+    """The window buttons every page with charts has: Current shift (when the plant has
+    shifts), Today, 8 h, 24 h, 7 days, 30 days."""
     return dbc.RadioItems(
         id=component_id,
-        options=RANGES,
+        options=[SHIFT_RANGE, *RANGES] if shifts else RANGES,
         value=value,
         inline=True,
         className="btn-group range-selector",
@@ -79,40 +91,64 @@ def graph_pair(left: str, right: str, left_width: int = 7) -> dbc.Row:
     )
 
 
-def dashboard_page() -> html.Div:
+def page_head(title: str, time_line: html.Div, *tools: Any) -> html.Div:
+    """A page's head: its title, its time line (shift and zone) and its tools."""
     return html.Div(
         [
-            html.Div(
-                [html.H1("Plant overview", className="page-title"), range_selector("dash-range")],
-                className="page-head",
+            html.Div([html.H1(title, className="page-title"), time_line], className="page-name"),
+            html.Div(list(tools), className="page-tools"),
+        ],
+        className="page-head",
+    )
+
+
+def minute_timer(timer_id: str) -> dcc.Interval:
+    """A page's minute tick: the shift's progress and a window that ends now move on even
+    while the plant is quiet."""
+    return dcc.Interval(id=timer_id, interval=MINUTE_MS)
+
+
+def dashboard_page(
+    range_value: str = "24h", shifts: bool = False, time_line: list[Any] | None = None
+) -> html.Div:
+    """The dashboard's frame, opening on `range_value`; `time_line`: the head's shift badge
+    and zone note (components/plant_head.py)."""
+    return html.Div(
+        [
+            page_head(
+                "Plant overview",
+                time_head("dash-time", time_line or []),
+                range_selector("dash-range", range_value, shifts),
             ),
             html.Div(id="dashboard-kpis", className="kpi-area"),
             graph_pair("utilization-graph", "timeline-graph", 5),
+            minute_timer("dash-clock"),
         ],
         id="dashboard-page",
     )
 
 
-def production_page(areas: list[str]) -> html.Div:
+def production_page(
+    areas: list[str],
+    range_value: str = "24h",
+    shifts: bool = False,
+    time_line: list[Any] | None = None,
+    today: date | None = None,
+) -> html.Div:
+    """The production page's frame; `today`: the plant-local day the shift table opens on."""
     return html.Div(
         [
-            html.Div(
-                [
-                    html.H1("Production", className="page-title"),
-                    html.Div(
-                        [
-                            area_select("production-area", areas),
-                            range_selector("production-range"),
-                        ],
-                        className="page-tools",
-                    ),
-                ],
-                className="page-head",
+            page_head(
+                "Production",
+                time_head("production-time", time_line or []),
+                area_select("production-area", areas),
+                range_selector("production-range", range_value, shifts),
             ),
             html.Div(id="production-summary", className="kpi-area"),
             panel(graph("output-graph")),
             graph_pair("scrap-machine-graph", "scrap-area-graph"),
-            panel(html.Div(id="shift-table"), title="Output by shift"),
+            shift_panel(today),
+            minute_timer("production-clock"),
         ],
         id="production-page",
     )

@@ -12,7 +12,7 @@ from typing import Any
 
 import dash_ag_grid as dag
 
-from components.wording import ago, label, plural
+from components.wording import UTC_CLOCK, PlantClock, ago, instant, label, plural
 
 # The field the server filled in with words, shown instead of the raw value (sorting still
 # uses the column's field).
@@ -70,22 +70,18 @@ GRID_THEME = (
 )
 
 
-def local_time(value: datetime) -> str:
-    """A time for a tooltip, in the plant's words: "2026-03-02 08:15 UTC"."""
-    return value.strftime("%Y-%m-%d %H:%M UTC")
-
-
-def _parse(iso_text: str | None) -> datetime | None:
-    return datetime.fromisoformat(iso_text.replace("Z", "+00:00")) if iso_text else None
-
-
 def grid_row(
-    ticket: dict[str, Any], moves: tuple[str, ...], can_write: bool, now: datetime
+    ticket: dict[str, Any],
+    moves: tuple[str, ...],
+    can_write: bool,
+    now: datetime,
+    clock: PlantClock = UTC_CLOCK,
 ) -> dict[str, Any]:
     """A ticket record as a grid row: its fields, a string row id, and `shown`, the words the
-    cells and the phone's card show (status and times as a person says them, the moves the
-    workflow allows, disabled when the viewer may not write)."""
-    opened, updated = _parse(ticket["created_at"]), _parse(ticket["updated_at"])
+    cells and the phone's card show (status and times as a person says them, the exact times
+    on the plant's clock for the tooltips, the moves the workflow allows, disabled when the
+    viewer may not write)."""
+    opened, updated = instant(ticket["created_at"]), instant(ticket["updated_at"])
     return {
         **ticket,
         "row_id": str(ticket["id"]),
@@ -94,9 +90,9 @@ def grid_row(
             "priority": label(ticket["priority"]),
             "assignee": ticket["assignee"] or "unassigned",
             "opened": ago(opened, now),
-            "opened_at": local_time(opened) if opened else "",
+            "opened_at": clock.stamp(opened) if opened else "",
             "updated": ago(updated, now),
-            "updated_at": local_time(updated) if updated else "",
+            "updated_at": clock.stamp(updated) if updated else "",
             "moves": [{"to": m, "label": label(m)} for m in moves],
             "can_write": can_write,
         },

@@ -12,6 +12,7 @@ from typing import Any
 
 from dash import dcc, html
 
+from components.plant_head import ZONE_ATTR
 from components.theme import PRIORITY_COLORS, STATUS_COLORS  # noqa: F401 - re-exported
 from components.wall_grid import grid_shape, machine_cell, machine_grid  # noqa: F401
 from components.wall_tiles import (  # noqa: F401 - re-exported for the callbacks
@@ -38,7 +39,7 @@ from components.wall_tiles import (  # noqa: F401 - re-exported for the callback
     tickets_tile,
     tile,
 )
-from components.wording import label
+from components.wording import UTC_CLOCK, PlantClock, instant, label
 
 
 def queue_list(tickets: list[dict[str, Any]], total: int, now: datetime) -> html.Div:
@@ -56,7 +57,7 @@ def queue_list(tickets: list[dict[str, Any]], total: int, now: datetime) -> html
                 html.Span(t["title"], className="q-title"),
                 html.Span(label(t["status"]), className="q-status"),
                 html.Span(
-                    fmt_age((now - datetime.fromisoformat(t["created_at"])).total_seconds()),
+                    fmt_age((now - (instant(t["created_at"]) or now)).total_seconds()),
                     className="q-age",
                 ),
             ],
@@ -95,37 +96,52 @@ def board_view(
     reasons: list[dict[str, Any]],
     machines: list[dict[str, Any]],
     now: datetime | None = None,
+    period: str = "today",
 ) -> html.Div:
     """The plant overview or one area's board: six tiles and the machine grid (`machines`:
-    `machine_states` rows)."""
+    `machine_states` rows); `period` says the window on the tiles ("today", "this shift")."""
     return view_frame(
         view,
         doc,
         [
-            oee_tile(doc),
+            oee_tile(doc, period),
             machines_tile(doc),
             output_tile(doc, target),
             tickets_tile(doc),
-            mttr_tile(doc),
-            downtime_tile(reasons),
+            mttr_tile(doc, period),
+            downtime_tile(reasons, period),
             html.Div(machine_grid(machines, view == "plant", now), className="grid-wrap"),
         ],
     )
 
 
-def queue_view(view: str, doc: dict[str, Any], tickets: list[dict[str, Any]], now: datetime):
+def queue_view(
+    view: str,
+    doc: dict[str, Any],
+    tickets: list[dict[str, Any]],
+    now: datetime,
+    period: str = "today",
+) -> html.Div:
     """The maintenance queue: ticket counts, MTTR and the open tickets themselves."""
     total = doc["open_tickets"]["total"]
     return view_frame(
         view,
         doc,
-        [tickets_tile(doc), machines_tile(doc), mttr_tile(doc), queue_list(tickets, total, now)],
+        [
+            tickets_tile(doc),
+            machines_tile(doc),
+            mttr_tile(doc, period),
+            queue_list(tickets, total, now),
+        ],
     )
 
 
-def ticker_item(frame: dict[str, Any], now: datetime) -> html.Div:
+def ticker_item(frame: dict[str, Any], now: datetime, clock: PlantClock = UTC_CLOCK) -> html.Div:
+    """One alert: its badge, machine (or "Plant message"), when on the plant's clock and how
+    long ago, and its text; assets/alert_markup.js `tickerItem` builds the same."""
     data = frame.get("data", {})
-    age = fmt_age((now - datetime.fromisoformat(frame["timestamp"])).total_seconds())
+    moment = instant(frame["timestamp"]) or now
+    age = fmt_age((now - moment).total_seconds())
     if frame.get("type") == "system_alert":
         level = data.get("level", "info")
         badge, color, text = level, LEVEL_COLORS.get(level, "#1c7ed6"), data.get("message", "")
@@ -143,6 +159,7 @@ def ticker_item(frame: dict[str, Any], now: datetime) -> html.Div:
                     html.Div(
                         [
                             html.Span(head, className="ticker-head"),
+                            html.Span(clock.time(moment), className="ticker-time"),
                             html.Span(age, className="ticker-age"),
                         ],
                         className="ticker-top",
@@ -157,9 +174,9 @@ def ticker_item(frame: dict[str, Any], now: datetime) -> html.Div:
     )
 
 
-def ticker(frames: list[dict[str, Any]], now: datetime) -> list[Any]:
+def ticker(frames: list[dict[str, Any]], now: datetime, clock: PlantClock = UTC_CLOCK) -> list[Any]:
     """The latest alerts, newest first, at most TICKER_SIZE."""
-    items = [ticker_item(f, now) for f in frames[:TICKER_SIZE]]
+    items = [ticker_item(f, now, clock) for f in frames[:TICKER_SIZE]]
     return (
         [html.Span("Latest alerts", className="ticker-label"), *items]
         if items
@@ -179,9 +196,20 @@ def message_view(view: str, title: str, detail: str) -> html.Div:
     )
 
 
-def wall_page() -> html.Div:
-    """The kiosk page; `callbacks.wall` fills the body, `assets/wall.js` runs the clock, the
-    staleness mark, the alert banner and the optional soft reload."""
+def window_line(badge: html.Div | None, clock: PlantClock, since: datetime) -> Any:
+    """The head's window: the shift and its progress, or "today since 00:00"."""
+    return badge if badge is not None else f"today since {clock.time(since)}"
+
+
+def zone_mark(clock: PlantClock) -> html.Span:
+    """The plant's zone beside the clock (`data-plant-zone` sets the clock's zone)."""
+    return html.Span(clock.name, className="wall-zone-name", **{ZONE_ATTR: clock.name})
+
+
+def wall_page(clock: PlantClock = UTC_CLOCK) -> html.Div:
+    """The kiosk page; `callbacks.wall` fills the body and the window, `assets/wall.js` runs
+    the clock (on the plant's zone, shown beside it), the staleness mark, the alert banner
+    and the optional soft reload."""
     return html.Div(
         [
             html.Div(
@@ -191,13 +219,14 @@ def wall_page() -> html.Div:
                             html.Span("◼", className="brand-mark"),
                             html.Span("MILL DASH", className="wall-brand"),
                             html.Span("Plant overview", id="wall-view-name"),
-                            html.Span("today since 00:00 UTC", className="wall-window"),
+                            html.Div(id="wall-window", className="wall-window"),
                         ],
                         className="wall-head-left",
                     ),
                     html.Div(
                         [
                             html.Span(id="wall-clock"),
+                            html.Span(zone_mark(clock), id="wall-zone"),
                             html.Span(
                                 "waiting for data",
                                 id="wall-updated",

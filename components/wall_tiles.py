@@ -95,8 +95,9 @@ def tile(name: str, label: str, body: list[Any], extra: str = "") -> html.Div:
 # -- tiles ----------------------------------------------------------------------------------
 
 
-def oee_tile(doc: dict[str, Any]) -> html.Div:
-    """Plant (or area) OEE with availability, performance and quality."""
+def oee_tile(doc: dict[str, Any], period: str = "today") -> html.Div:
+    """Plant (or area) OEE with availability, performance and quality; `period` says the
+    window ("today", "this shift")."""
     oee = doc["oee"]
     parts = [
         html.Div(
@@ -107,7 +108,7 @@ def oee_tile(doc: dict[str, Any]) -> html.Div:
     ]
     return tile(
         "oee",
-        "OEE today",
+        f"OEE {period}",
         [
             kpi_value(doc, "oee.oee", fmt_pct, f"tile-value big {oee_class(oee['oee'])}", 35),
             html.Div(parts, className="subs"),
@@ -146,13 +147,25 @@ def machines_tile(doc: dict[str, Any]) -> html.Div:
 
 
 def output_tile(doc: dict[str, Any], target: float) -> html.Div:
-    """Good parts today against the ideal-rate target so far, as a progress bar."""
+    """Good parts in the window against the target so far (the ideal rate in the planned
+    production time), as a progress bar. The label leaves the window to the other tiles:
+    "Good parts this shift" would not fit."""
     good = doc["output"]["good"]
     target_n = round(target)
-    share = good / target_n if target_n > 0 else 0.0
+    # No planned time in the window (a night off): nothing was asked for, nothing is red.
+    share = good / target_n if target_n > 0 else None
+    shown = min(share or 0.0, 1.0)
+    target_span = html.Span(
+        fmt_count(target_n), **{"data-metric": "output-target", "data-value": str(target_n)}
+    )
+    against = (
+        [html.Span(f"{share * 100:.0f}% of "), target_span, html.Span(" target")]
+        if share is not None
+        else [html.Span("no planned time · target "), target_span]
+    )
     return tile(
         "output",
-        "Good parts today",
+        "Good parts",
         [
             html.Div(
                 [kpi_value(doc, "output.good", fmt_count, "tile-value big", 35)],
@@ -162,25 +175,15 @@ def output_tile(doc: dict[str, Any], target: float) -> html.Div:
                 html.Div(
                     className="progress-fill",
                     style={
-                        "width": f"{min(share, 1.0) * 100:.1f}%",
+                        "width": f"{shown * 100:.1f}%",
                         "background": TARGET_BANDS.color(share),
                     },
                     **{"data-band": TARGET_BANDS.band(share)},
                 ),
                 className="progress-track",
-                **{"data-metric": "output-progress", "data-value": f"{share:.4f}"},
+                **{"data-metric": "output-progress", "data-value": f"{share or 0.0:.4f}"},
             ),
-            html.Div(
-                [
-                    html.Span(f"{share * 100:.0f}% of "),
-                    html.Span(
-                        fmt_count(target_n),
-                        **{"data-metric": "output-target", "data-value": str(target_n)},
-                    ),
-                    html.Span(" target"),
-                ],
-                className="tile-detail",
-            ),
+            html.Div(against, className="tile-detail"),
             html.Div(
                 [html.Span("scrap "), kpi_value(doc, "output.scrap", fmt_count, "")],
                 className="tile-detail",
@@ -215,10 +218,10 @@ def tickets_tile(doc: dict[str, Any]) -> html.Div:
     )
 
 
-def mttr_tile(doc: dict[str, Any]) -> html.Div:
+def mttr_tile(doc: dict[str, Any], period: str = "today") -> html.Div:
     return tile(
         "mttr",
-        "MTTR today",
+        f"MTTR {period}",
         [
             kpi_value(doc, "mttr_hours", fmt_hours, "tile-value big", 35, largest=7.0),
             html.Div(
@@ -234,8 +237,9 @@ def fmt_seconds(seconds: float) -> str:
     return duration(seconds)
 
 
-def downtime_tile(reasons: list[dict[str, Any]]) -> html.Div:
-    """Top reasons for `down` time today, longest first, with bars relative to the longest."""
+def downtime_tile(reasons: list[dict[str, Any]], period: str = "today") -> html.Div:
+    """Top reasons for `down` time in the window, longest first, with bars relative to the
+    longest."""
     longest = max((r["seconds"] for r in reasons), default=0.0) or 1.0
     rows = [
         html.Div(
@@ -259,5 +263,5 @@ def downtime_tile(reasons: list[dict[str, Any]]) -> html.Div:
         )
         for r in reasons[:DOWNTIME_TOP]
     ]
-    body = rows or [html.Div("No downtime today", className="tile-empty")]
-    return tile("downtime", "Downtime today", [html.Div(body, className="reasons")])
+    body = rows or [html.Div(f"No downtime {period}", className="tile-empty")]
+    return tile("downtime", f"Downtime {period}", [html.Div(body, className="reasons")])

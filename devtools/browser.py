@@ -46,9 +46,10 @@ class PageWatch:
     the errors among them (`errors`; failed socket attempts are expected only when the test
     stops the server). Closes its context on `close()` or at the end of a `with` block."""
 
-    def __init__(self, browser: Any, width: int = 1440, height: int = 900) -> None:
+    def __init__(self, browser: Any, width: int = 1440, height: int = 900, **context: Any) -> None:
+        # `context`: more options of the browser context, e.g. timezone_id="Asia/Tokyo".
         self.context = browser.new_context(
-            viewport={"width": width, "height": height}, accept_downloads=True
+            viewport={"width": width, "height": height}, accept_downloads=True, **context
         )
         self.page = self.context.new_page()
         self.console: list[str] = []

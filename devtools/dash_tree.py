@@ -17,3 +17,14 @@ def walk(component: Any) -> Iterator[dict[str, Any]]:
     props = component.to_plotly_json()["props"]
     yield props
     yield from walk(props.get("children"))
+
+
+def texts(component: Any) -> list[str]:
+    """Every non-blank string child in a component tree, depth first."""
+    found = []
+    for props in walk(component):
+        child = props.get("children")
+        for c in child if isinstance(child, list) else [child]:
+            if isinstance(c, str) and c.strip():
+                found.append(c)
+    return found

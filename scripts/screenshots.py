@@ -2,8 +2,12 @@
 (the admin's settings too), a machine that is down with its ticket, the ticket drawer, and a
 page that lost its server.
 
+The plant runs in PLANT_TZ (not UTC) and the browser in another zone again, so the shots show
+every time on the plant's clock, as a plant away from the server's zone sees it.
+
 python -m scripts.screenshots                 # into docs/screenshots/
 python -m scripts.screenshots --out DIR       # anywhere else
+python -m scripts.screenshots --zone Europe/Berlin
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ ADMIN_PAGES = {"settings": "/settings"}
 # Shots of a state rather than a page: the ticket drawer open, the page without its server.
 EXTRA = ("maintenance-drawer", "disconnected")
 DOWN_MACHINE = 3
+PLANT_TZ = "America/Chicago"
+BROWSER_TZ = "Europe/Lisbon"  # a zone the plant is not in: nothing may show the browser's clock
 
 
 def settle(page: Any) -> None:
@@ -63,7 +69,9 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m scripts.screenshots", description=__doc__)
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
-    out = parser.parse_args(argv).out
+    parser.add_argument("--zone", default=PLANT_TZ, help=f"the plant's zone (default {PLANT_TZ})")
+    args = parser.parse_args(argv)
+    out = args.out
     out.mkdir(parents=True, exist_ok=True)
 
     def shoot(page: Any, name: str) -> None:
@@ -71,12 +79,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrote {out / name}.png", file=sys.stderr)
 
     with tempfile.TemporaryDirectory() as tmp:
-        server = LiveServer(Path(tmp), demo=True).start(timeout=120)
+        server = LiveServer(Path(tmp), demo=True, MILLDASH_PLANT_TZ=args.zone).start(timeout=120)
         try:
             break_a_machine(server)
             with sync_playwright() as pw:
                 browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-                context = browser.new_context(viewport={"width": 1440, "height": 900})
+                screen = {"viewport": {"width": 1440, "height": 900}, "timezone_id": BROWSER_TZ}
+                context = browser.new_context(**screen)
                 page = context.new_page()
                 server.sign_in(page, "operator", "/")
                 for name, path in PAGES.items():
@@ -89,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
                 page.wait_for_selector("#ticket-drawer", state="visible")
                 page.wait_for_timeout(1500)
                 shoot(page, EXTRA[0])
-                admin = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
+                admin = browser.new_context(**screen).new_page()
                 server.sign_in(admin, "admin", "/")
                 for name, path in ADMIN_PAGES.items():
                     admin.goto(server.url + path)

@@ -9,7 +9,6 @@ commands (one clear line on stderr, no traceback).
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import re
 import shutil
@@ -381,47 +380,62 @@ def test_cli_module_imports_nothing_gevent_must_patch_first() -> None:
     assert done.stdout.strip() == "[]"
 
 
-# -- Redis: refused until a Redis backend exists -------------------------------------------
+# -- Redis ---------------------------------------------------------------------------------
 
-needs_no_redis_backend = pytest.mark.skipif(
-    importlib.util.find_spec("app.realtime.redis_backend") is not None,
-    reason="this version has a Redis backend",
-)
-REDIS_LINE = (
-    "error: --redis-url/MILLDASH_REDIS_URL: the Redis backend is not available in this "
-    "version; unset it to use the in-process hub"
-)
+NO_REDIS = "redis://127.0.0.1:1/0"  # nothing listens on port 1
 
 
-@needs_no_redis_backend
+@case("serve-redis-unreachable", "--no-demo", "--redis-url", NO_REDIS)
+def _serve_redis_unreachable(argv: list[str], tmp_path: Path) -> None:
+    """An unreachable Redis does not stop the start: health is 200 "degraded" (CONTRACT §2).
+    tests/test_redis_backend.py runs servers against a real Redis."""
+    with serving(sqlite_url(tmp_path / "redis.db"), argv, tmp_path / "serve.log") as url:
+        health = requests.get(f"{url}/api/v1/health", timeout=10)
+        assert health.status_code == 200
+        body = health.json()
+        assert (body["status"], body["database"], body["broker"]) == ("degraded", "ok", "failed")
+        assert body["broker_error"]
+
+
 @pytest.mark.parametrize("how", ["flag", "env"])
-def test_redis_url_refused_in_one_line(how: str, tmp_path: Path) -> None:
-    url = "redis://127.0.0.1:6390/0"
+def test_bad_redis_url_refused_in_one_line(how: str, tmp_path: Path) -> None:
+    url = "127.0.0.1:6379"  # no scheme
     db_url = sqlite_url(tmp_path / "never.db")
     if how == "flag":
         done = run_app(db_url, "--no-demo", "--port", str(free_port()), "--redis-url", url)
     else:
         done = run_app(db_url, "--no-demo", "--port", str(free_port()), MILLDASH_REDIS_URL=url)
     assert done.returncode == 2
-    assert done.stderr.splitlines() == [REDIS_LINE]
+    assert done.stderr.splitlines() == [
+        "error: --redis-url/MILLDASH_REDIS_URL must start with redis://, rediss:// or "
+        "unix:// (e.g. redis://127.0.0.1:6379/0)"
+    ]
     assert not (tmp_path / "never.db").exists()  # refused before anything was opened
 
 
-@needs_no_redis_backend
 def test_redis_url_does_not_stop_the_other_commands(tmp_path: Path) -> None:
     done = run_app(
         sqlite_url(tmp_path / "t.db"),
         *("create-token", "--role", "viewer", "--name", "x"),
-        MILLDASH_REDIS_URL="redis://127.0.0.1:6390/0",
+        MILLDASH_REDIS_URL=NO_REDIS,
     )
     assert done.returncode == 0, done.stderr
 
 
-@needs_no_redis_backend
-def test_make_backend_refuses_redis_with_a_value_error(tmp_path: Path) -> None:
+def test_make_backend_builds_the_redis_backend(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.realtime.redis_backend import DEFAULT_KEY, RedisBackend
+
     db = Database(sqlite_url(tmp_path / "db"))
-    with pytest.raises(ValueError, match="Redis backend is not available"):
-        make_backend(Config(redis_url="redis://127.0.0.1:6390/0"), db)
+    backend = make_backend(Config(redis_url=NO_REDIS), db)
+    assert isinstance(backend, RedisBackend) and backend.key == DEFAULT_KEY
+    assert backend.health() == "unreachable (ConnectionError)"
+    backend.stop()
+    monkeypatch.setenv("MILLDASH_REDIS_STREAM", "plant-2:events")
+    other = make_backend(Config(redis_url=NO_REDIS), db)
+    assert isinstance(other, RedisBackend) and other.key == "plant-2:events"
+    other.stop()
     db.dispose()
 
 

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from devtools.browser import PageWatch, browser  # noqa: F401 - fixture
 from devtools.factories import add_machines
 from devtools.live_server import LiveServer
-from tests.waiting import wait_for_dash_idle
+from tests.waiting import open_signed_in
 
 
 @pytest.fixture(scope="module")
@@ -43,11 +43,7 @@ def watch(browser):  # noqa: F811
 
 
 def open_page(server: LiveServer, watch: PageWatch, path: str) -> Any:
-    server.sign_in(watch.page, "viewer", path)
-    page = watch.page
-    page.wait_for_selector('#connection-status[data-state="connected"]', timeout=15000)
-    wait_for_dash_idle(page, 20)
-    return page
+    return open_signed_in(server, watch.page, path)
 
 
 def box(page: Any, selector: str) -> dict[str, float]:

@@ -30,20 +30,9 @@ from data.read.hourly_output import output_by_bucket, output_by_hour
 from data.read.machine_board import machine_states
 from data.read.state_days import state_time_by_day
 from data.store.models import Machine
-from devtools.dash_tree import walk
+from devtools.dash_tree import texts, walk
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def texts(component: Any) -> list[str]:
-    """Every string child, depth first."""
-    found = []
-    for props in walk(component):
-        child = props.get("children")
-        for c in child if isinstance(child, list) else [child]:
-            if isinstance(c, str) and c.strip():
-                found.append(c)
-    return found
 
 
 def with_class(component: Any, name: str) -> list[dict[str, Any]]:
@@ -241,7 +230,7 @@ def test_dashboard_charts_follow_the_range(db, plant):
 
 
 def test_production_output_is_by_day_above_48_h(db, plant):
-    _summary, output, by_machine, _by_area, _shifts = production_content(db, None, "30d", NOW)
+    _summary, output, by_machine, _by_area = production_content(db, None, "30d", NOW)
     assert title_of(output) == "Output vs target by day, last 30 days"
     assert len(figure_of(output)["data"][0]["x"]) == 31
     assert title_of(by_machine).endswith("last 30 days")

@@ -59,3 +59,12 @@ DASH_IDLE = """() => {
 def wait_for_dash_idle(page: Any, timeout: float = 10.0) -> None:
     """Wait until the page's Dash callbacks have all run (a Playwright page)."""
     page.wait_for_function(DASH_IDLE, timeout=timeout * 1000)
+
+
+def open_signed_in(server: Any, page: Any, path: str, role: str = "viewer") -> Any:
+    """Sign `page` in as `role` at `path` of a LiveServer and wait until its socket is up and
+    Dash has settled; returns the page."""
+    server.sign_in(page, role, path)
+    page.wait_for_selector('#connection-status[data-state="connected"]', timeout=15000)
+    wait_for_dash_idle(page, 20)
+    return page

@@ -163,3 +163,11 @@ def ticket_matches(session: Session, f: TicketFilter, ticket_id: int) -> bool:
     """Whether ticket `ticket_id` is among those `f` selects (limit and offset ignored)."""
     stmt = _filtered(f).where(Ticket.id == ticket_id).with_only_columns(Ticket.id)
     return session.scalar(stmt.limit(1)) is not None
+
+
+def ticket_versions(session: Session, ids: list[int]) -> dict[int, int]:
+    """Each ticket's version (what its ETag names), by id."""
+    if not ids:
+        return {}
+    rows = session.execute(select(Ticket.id, Ticket.version).where(Ticket.id.in_(ids)))
+    return {int(i): int(v) for i, v in rows}
