@@ -39,7 +39,9 @@ def dashboard_content(
             )
         else:
             states = state_days_figure(
-                state_time_by_day(session, lo, hi), f"Machine states by day, {text}", clock
+                state_time_by_day(session, lo, hi, zone=calendar.zone),
+                f"Machine states by day, {text}",
+                clock,
             )
     return (
         kpi_row(document),

@@ -12,6 +12,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pytest
@@ -258,6 +259,17 @@ def test_state_time_by_day_covers_each_day(db, plant):
     assert list(m1.round()) == [16 * 3600.0, 86400.0, 86400.0, 8 * 3600.0]
     down = frame[(frame["name"] == "M1") & (frame["status"] == "down")]
     assert down["seconds"].sum() == pytest.approx(23 * 60)
+
+
+def test_state_days_are_plant_local_days(db, plant):
+    chicago = ZoneInfo("America/Chicago")
+    lo = datetime(2026, 3, 7, tzinfo=chicago)  # clocks go forward on Sunday 8 March
+    hi = datetime(2026, 3, 10, tzinfo=chicago)
+    with db.read() as session:
+        frame = state_time_by_day(session, lo, hi, zone=chicago)
+    m1 = frame[frame["name"] == "M1"].groupby("day")["seconds"].sum()  # down all along
+    assert list(m1.round()) == [24 * 3600.0, 23 * 3600.0, 24 * 3600.0]
+    assert [d.astimezone(chicago).hour for d in m1.index] == [0, 0, 0]
 
 
 # -- empty states, colours by measure, wording ----------------------------------------------
