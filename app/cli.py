@@ -8,19 +8,16 @@ live in app/cli_commands.py.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import sys
 from collections.abc import Sequence
+from urllib.parse import urlsplit
 
 from app.config import Config
 from data.errors import ServiceError
 from data.roles import ROLES
 
-REDIS_UNAVAILABLE = (
-    "--redis-url/MILLDASH_REDIS_URL: the Redis backend is not available in this version; "
-    "unset it to use the in-process hub"
-)
+REDIS_SCHEMES = ("redis", "rediss", "unix")
 
 
 def _server_options(parser: argparse.ArgumentParser) -> None:
@@ -121,11 +118,18 @@ def config_from(args: argparse.Namespace) -> Config:
     return config
 
 
-def redis_backend_available() -> bool:
-    """Whether this version ships the Redis hub backend (app.realtime.redis_backend)."""
-    # find_spec imports only the (empty) app.realtime package, nothing that gevent must
-    # patch first.
-    return importlib.util.find_spec("app.realtime.redis_backend") is not None
+def redis_url_error(url: str | None) -> str | None:
+    """One line saying why `url` cannot be a Redis URL, or None (also for no URL). Only the
+    scheme is checked here: redis-py is imported after gevent has patched the standard
+    library, and an unreachable Redis does not stop the start (health says "degraded")."""
+    if not url:
+        return None
+    if urlsplit(url).scheme.lower() in REDIS_SCHEMES:
+        return None
+    return (
+        "error: --redis-url/MILLDASH_REDIS_URL must start with redis://, rediss:// or "
+        "unix:// (e.g. redis://127.0.0.1:6379/0)"
+    )
 
 
 def database_error_line(database_url: str, exc: Exception) -> str | None:
@@ -185,8 +189,9 @@ def _run_command(config: Config, args: argparse.Namespace) -> int:
 
 
 def _serve(config: Config) -> int:
-    if config.redis_url and not redis_backend_available():
-        print(f"error: {REDIS_UNAVAILABLE}", file=sys.stderr)
+    redis_error = redis_url_error(config.redis_url)
+    if redis_error:
+        print(redis_error, file=sys.stderr)
         return 2
     # The standard library's zone list: nothing gevent must patch first is imported yet.
     from zoneinfo import available_timezones

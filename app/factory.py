@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from functools import partial
 from pathlib import Path
 
@@ -76,22 +77,11 @@ def create_app(
 
 
 def make_backend(config: Config, db: Database) -> Backend:
-    """In-process unless a Redis URL is configured.
-
-    Raises ValueError when a Redis URL is set but this version has no Redis backend.
-    """
+    """In-process unless a Redis URL is configured: then the Redis stream backend
+    (docs/architecture.md, "Redis backend"), its stream key from MILLDASH_REDIS_STREAM."""
     if config.redis_url:
-        try:
-            from app.realtime.redis_backend import RedisBackend
-        except ModuleNotFoundError as exc:
-            # Only the backend module itself missing means "not built yet"; a missing
-            # dependency of an existing backend should show as the ImportError it is.
-            if exc.name != "app.realtime.redis_backend":
-                raise
-            raise ValueError(
-                "--redis-url/MILLDASH_REDIS_URL: the Redis backend is not available in this "
-                "version; unset it to use the in-process hub"
-            ) from None
+        from app.realtime.redis_backend import DEFAULT_KEY, RedisBackend
 
-        return RedisBackend(config.redis_url, db)
+        key = os.environ.get("MILLDASH_REDIS_STREAM", "").strip() or DEFAULT_KEY
+        return RedisBackend(config.redis_url, db, key=key)
     return InProcessBackend(db)

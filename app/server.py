@@ -105,7 +105,9 @@ def serve(config: Config) -> int:
     install_log_redaction()
     app = create_app(config)
     app_ctx = app.server.extensions["milldash"]
-    app_ctx.extras["hub"].start_relay()
+    hub = app_ctx.extras["hub"]
+    hub.backend.start()  # tails the Redis stream when one is configured; in-process: nothing
+    hub.start_relay()
     password = ensure_first_admin(app_ctx.db)
     if password:
         print(first_run_banner(password), file=sys.stderr, flush=True)

@@ -26,6 +26,12 @@ class Backend(Protocol):
     def health(self) -> str:
         """'ok', 'n/a' (nothing to check) or an error text."""
 
+    def start(self) -> None:
+        """Begin receiving other processes' announcements (serving only; idempotent)."""
+
+    def stop(self) -> None:
+        """Stop receiving and let go of connections."""
+
 
 class InProcessBackend:
     """One process: announcing is a direct call; the event log is the history."""
@@ -47,3 +53,9 @@ class InProcessBackend:
 
     def health(self) -> str:
         return "n/a"
+
+    def start(self) -> None:
+        return None
+
+    def stop(self) -> None:
+        return None

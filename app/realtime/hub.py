@@ -82,6 +82,11 @@ class Hub:
             if not batch:
                 log.warning("event log has no seq after %s though %s arrived", self.last_seq, upto)
                 return
+            if batch[0].seq > self.last_seq + 1:
+                # Pruned before this process delivered them (it lagged beyond the retention):
+                # go on from what is left; clients see the jump in seq and refetch.
+                log.warning("events %s..%s left the log", self.last_seq + 1, batch[0].seq - 1)
+                self.last_seq = batch[0].seq - 1
             for event in batch:
                 if event.seq == self.last_seq + 1:
                     self._fanout(event)
@@ -177,6 +182,10 @@ class Hub:
     # -- relay: publish what was committed but never announced; mark; prune ---------------------
 
     def start_relay(self, interval_s: float = 0.5, prune_every_s: float = 60.0) -> None:
+        """Every `interval_s`: deliver what the log holds beyond `last_seq`, mark, prune. It
+        runs whatever the backend does, so while Redis is down the events of the other
+        processes still reach this process's sockets from the log."""
+
         def run() -> None:
             next_prune = 0.0
             while not self._stop.wait(interval_s):
@@ -191,6 +200,13 @@ class Hub:
 
         self._relay_thread = threading.Thread(target=run, name="event-relay", daemon=True)
         self._relay_thread.start()
+
+    def stop(self) -> None:
+        """Stop the relay (the backend's reader is stopped by whoever started it)."""
+        self._stop.set()
+        if self._relay_thread is not None:
+            self._relay_thread.join(5.0)
+            self._relay_thread = None
 
     def mark_published(self) -> None:
         upto = self.last_seq

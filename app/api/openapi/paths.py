@@ -76,9 +76,15 @@ def _plant() -> dict[str, Any]:
                     )
                 ],
                 "responses": {
-                    "200": json_answer(ref("Health"), "Up (`status` may be `degraded`)"),
+                    "200": json_answer(
+                        ref("Health"),
+                        "Up; `degraded` with `broker: failed` while Redis is unreachable "
+                        "(events still flow through the event log)",
+                    ),
                     "400": ERRORS["400"],
-                    "503": json_answer(ref("Health"), "A part fails; the failing part is named"),
+                    "503": json_answer(
+                        ref("Health"), "The database fails; the failing part is named"
+                    ),
                 },
             }
         },
