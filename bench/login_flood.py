@@ -14,7 +14,11 @@ WebSocket (viewer token in `?token=`) sends `{"type":"ping"}` every PING_EVERY-t
 waits for its `pong`. Idle windows alternate with flood windows (--cycles pairs of --seconds
 each), so the other load on a shared machine falls on both alike. In a flood window --clients
 threads, in a separate process so they never hold this process's GIL, post wrong passwords in
-a loop (no Origin header, like a script). It prints p50/p99 per phase and the ratio
+a loop (no Origin header, like a script). The flooding clients stand in for machines elsewhere on
+the network: on this box their process runs at `--flood-nice` (10 by default), so it takes the
+CPU the server leaves idle rather than the server's own time slices; `--flood-nice 0` runs them
+as the server's equals, which measures how two cores are shared more than the server. It prints
+p50/p99 per phase and the ratio
 flood/idle, and exits 1 when a flood p99 exceeds TARGET_RATIO x its idle p99 (else 0).
 """
 
@@ -23,6 +27,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -140,8 +145,11 @@ def _ping(ws: Any, nonce: int) -> float:
     raise RuntimeError("no pong")
 
 
-def flood_window(port: int, ws_url: str, clients: int, seconds: float) -> tuple[Any, Any]:
-    """Probe for `seconds` while a flood process runs; (probe figures, flood answers)."""
+def flood_window(
+    port: int, ws_url: str, clients: int, seconds: float, nice: int
+) -> tuple[Any, Any]:
+    """Probe for `seconds` while a flood process (at niceness `nice`) runs; (probe figures,
+    flood answers)."""
     flooder = subprocess.Popen(
         [
             sys.executable,
@@ -151,6 +159,7 @@ def flood_window(port: int, ws_url: str, clients: int, seconds: float) -> tuple[
             str(port),
             str(clients),
             str(seconds + 2 * RAMP_S),
+            str(nice),
         ],
         cwd=ROOT,
         stdout=subprocess.PIPE,
@@ -167,7 +176,7 @@ def flood_window(port: int, ws_url: str, clients: int, seconds: float) -> tuple[
     return busy, json.loads(out.strip().splitlines()[-1]) if out.strip() else {}
 
 
-def run_once(clients: int, seconds: float, cycles: int) -> dict[str, Any]:
+def run_once(clients: int, seconds: float, cycles: int, nice: int = 10) -> dict[str, Any]:
     """One server; `cycles` pairs of an idle window and a flood window, each `seconds` long.
     Alternating windows spread the box's other load over both phases alike."""
     from devtools.live_server import LiveServer
@@ -188,7 +197,7 @@ def run_once(clients: int, seconds: float, cycles: int) -> dict[str, Any]:
                 )
                 for kind, values in probe(live.port, ws_url, seconds).items():
                     idle[kind] += values
-                figures, counts = flood_window(live.port, ws_url, clients, seconds)
+                figures, counts = flood_window(live.port, ws_url, clients, seconds, nice)
                 for kind, values in figures.items():
                     busy[kind] += values
                 for status, count in counts.items():
@@ -239,18 +248,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=8, help="flooding threads (default 8)")
     parser.add_argument("--seconds", type=float, default=5.0, help="per window (default 5)")
     parser.add_argument("--cycles", type=int, default=4, help="idle+flood pairs (default 4)")
+    parser.add_argument(
+        "--flood-nice",
+        type=int,
+        default=10,
+        help="niceness of the flooding clients' process (default 10; 0: the server's equals)",
+    )
     parser.add_argument("--json", help="also write the figures to this file")
     parser.add_argument(
-        "--flood-worker", nargs=3, metavar=("PORT", "CLIENTS", "SECONDS"), help=argparse.SUPPRESS
+        "--flood-worker",
+        nargs=4,
+        metavar=("PORT", "CLIENTS", "SECONDS", "NICE"),
+        help=argparse.SUPPRESS,
     )
     args = parser.parse_args(argv)
     if args.flood_worker:
-        port, clients, seconds = args.flood_worker
+        port, clients, seconds, nice = args.flood_worker
+        os.nice(int(nice))  # before any client thread starts
         flood(int(port), int(clients), float(seconds))
         return 0
     if not 1 <= args.clients <= 64 or not 1 <= args.seconds <= 300 or not 1 <= args.cycles <= 50:
         parser.error("--clients must be 1..64, --seconds 1..300, --cycles 1..50")
-    result = run_once(args.clients, args.seconds, args.cycles)
+    if not 0 <= args.flood_nice <= 19:
+        parser.error("--flood-nice must be 0..19")
+    result = run_once(args.clients, args.seconds, args.cycles, args.flood_nice)
     table = summarise(result)
     print_table(table, result["answers"], args.cycles * (args.seconds + 2 * RAMP_S))
     if args.json:
