@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 import numpy as np
-from sqlalchemy import and_, func, or_, select, type_coerce
+from sqlalchemy import Select, and_, bindparam, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from data.calendar import intervals as iv
@@ -45,16 +46,19 @@ def machine_times(
     `by_start`: read the periods by start (data.read.periods_by_end)."""
     lo_s, hi_s = lo.timestamp(), hi.timestamp()
     spans = planned_spans(calendar, lives, lo, hi)
+    distinct = {id(s): s for s in spans.values()}  # machines share the plant's spans
+    totals = {key: iv.total(s) for key, s in distinct.items()}
+    planned = {m: totals[id(s)] for m, s in spans.items()}
     whole = {
         machine_id
         for machine_id, born in lives.items()
-        if iv.total(spans[machine_id]) >= hi_s - max(lo_s, born.timestamp()) - 1e-6
+        if planned[machine_id] >= hi_s - max(lo_s, born.timestamp()) - 1e-6
     }
     partial = [m for m in lives if m not in whole and running_s.get(m, 0.0) > 0]
     inside = _running_inside(session, spans, partial, lo, hi, by_start)
     out: dict[int, MachineTime] = {}
     for machine_id, born in lives.items():
-        planned_s = iv.total(spans[machine_id])
+        planned_s = planned[machine_id]
         run = (running_s if machine_id in whole else inside).get(machine_id, 0.0)
         out[machine_id] = MachineTime(
             calendar_s=max(0.0, hi_s - max(lo_s, born.timestamp())),
@@ -69,7 +73,7 @@ def planned_spans(
 ) -> dict[int, iv.Intervals]:
     """Each machine's planned production time in [lo, hi) (epoch-second intervals): the
     calendar's, minus the machine's own stops, from the start of its life (None: no life yet,
-    nothing planned)."""
+    nothing planned). Machines whose spans are the plant's share one object."""
     lo_s, hi_s = lo.timestamp(), hi.timestamp()
     plant = calendar.planned(lo, hi)
     own_stops = calendar.machine_stop_ids()
@@ -79,7 +83,8 @@ def planned_spans(
             spans[machine_id] = iv.EMPTY
             continue
         planned = calendar.planned(lo, hi, machine_id) if machine_id in own_stops else plant
-        spans[machine_id] = iv.clip(planned, max(lo_s, born.timestamp()), hi_s)
+        start = born.timestamp()
+        spans[machine_id] = planned if start <= lo_s else iv.clip(planned, start, hi_s)
     return spans
 
 
@@ -95,6 +100,20 @@ def life_start() -> Any:
     return type_coerce(earliest, UTCDateTime())
 
 
+@cache
+def _running_statement(by_start: bool, every: bool) -> Select[Any]:
+    """Running periods overlapping [:lo, :hi) as (machine id, start, end) epoch seconds, of
+    the machines :ids (`every`: of all machines, so no list to bind); built once."""
+    p = periods(by_start)
+    lo, hi = bindparam("lo", type_=UTCDateTime()), bindparam("hi", type_=UTCDateTime())
+    stmt = select(p.machine_id, epoch(p.started_at), epoch(p.ended_at)).where(
+        p.status == "running",
+        p.started_at < hi,
+        or_(p.ended_at.is_(None), and_(p.ended_at > lo)),
+    )
+    return stmt if every else stmt.where(p.machine_id.in_(bindparam("ids", expanding=True)))
+
+
 def _running_inside(
     session: Session,
     spans: dict[int, iv.Intervals],
@@ -106,14 +125,9 @@ def _running_inside(
     """Running seconds inside each machine's planned spans, from its running periods."""
     if not machine_ids:
         return {}
-    p = periods(by_start)
     rows = session.execute(
-        select(p.machine_id, epoch(p.started_at), epoch(p.ended_at)).where(
-            p.status == "running",
-            p.machine_id.in_(machine_ids),
-            p.started_at < hi,
-            or_(p.ended_at.is_(None), and_(p.ended_at > lo)),
-        )
+        _running_statement(by_start, every=len(machine_ids) == len(spans)),
+        {"lo": lo, "hi": hi, "ids": machine_ids},
     ).all()
     if not rows:
         return {}
@@ -121,12 +135,14 @@ def _running_inside(
     ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
     starts = np.fromiter((r[1] for r in rows), dtype=float, count=len(rows))
     ends = np.fromiter((hi_s if r[2] is None else r[2] for r in rows), dtype=float, count=len(rows))
-    out: dict[int, float] = {}
-    for machine_id in np.unique(ids).tolist():
-        mask = ids == machine_id
-        out[machine_id] = float(covered_sum(spans[machine_id], starts[mask], ends[mask]))
-    return out
-
-
-def covered_sum(spans: iv.Intervals, starts: np.ndarray, ends: np.ndarray) -> float:
-    return float(np.sum(iv.covered(spans, starts, ends)))
+    # One pass per distinct set of spans (most machines share the plant's), then sums by id.
+    seconds = np.zeros(len(rows))
+    groups: dict[int, tuple[iv.Intervals, list[int]]] = {}
+    for machine_id in machine_ids:
+        groups.setdefault(id(spans[machine_id]), (spans[machine_id], []))[1].append(machine_id)
+    for shared, members in groups.values():
+        mask = np.isin(ids, members)
+        seconds[mask] = iv.covered(shared, starts[mask], ends[mask])
+    found, index = np.unique(ids, return_inverse=True)
+    sums = np.bincount(index, weights=seconds)
+    return {int(m): float(v) for m, v in zip(found.tolist(), sums.tolist(), strict=True)}
