@@ -18,7 +18,7 @@ from data.calendar.schedule import Calendar
 from data.read.kpis import oee_summary
 from data.read.machine_sums import oee_by_machine, overview
 from data.store.db import Database
-from data.store.models import Machine, ProductionCount, StatusPeriod
+from data.store.models import KpiDay, Machine, ProductionCount, StatusPeriod
 from data.vocabulary import MACHINE_STATUSES
 
 LO = datetime(2026, 3, 27, tzinfo=UTC)  # a week across Europe's spring clock change
@@ -98,7 +98,7 @@ def histories(draw: Any) -> list[dict[str, Any]]:
 
 def store(db: Database, machines: list[dict[str, Any]]) -> None:
     with db.write() as session:
-        for model in (ProductionCount, StatusPeriod, Machine):
+        for model in (KpiDay, ProductionCount, StatusPeriod, Machine):
             session.execute(delete(model))
         for m in machines:
             session.add(Machine(id=m["id"], name=f"M{m['id']}", area=m["area"], kind="mill",

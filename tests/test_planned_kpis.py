@@ -252,3 +252,16 @@ def test_plant_local_days_have_23_24_or_25_hours(
     assert str(df["hour"].dt.tz) == "America/Chicago"
     assert df["target"].sum() == pytest.approx(hours * 100.0)  # 100 parts an hour
     assert [(r["shift"], r["planned_s"]) for r in report] == [("Day", hours * H)]
+
+
+def test_hours_of_a_zone_offset_by_odd_seconds(db: Database, services: Services) -> None:
+    """Before 1912 Abidjan kept local mean time, 16 min 8 s behind UTC: its hours start at
+    :16:08 UTC, and a day still has 24 of them."""
+    add_machine(db, "M1", 36.0, datetime(1300, 1, 1, tzinfo=UTC), [])
+    services.replace_calendar({"timezone": "Africa/Abidjan"})
+    lo = datetime(1336, 8, 31, 0, 16, 8, tzinfo=UTC)
+    with db.read() as session:
+        df = output_by_hour(session, lo, lo + timedelta(days=1))
+    assert len(df) == 24
+    assert [h.minute for h in df["hour"]] == [0] * 24
+    assert df["target"].sum() == pytest.approx(24 * 100.0)

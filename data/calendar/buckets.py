@@ -16,16 +16,19 @@ QUARTER_S = 900
 
 def hour_starts(zone: ZoneInfo, lo: datetime, hi: datetime) -> np.ndarray:
     """Epoch seconds of every local full hour's start from the one containing `lo` up to the
-    first one at or after `hi` (bounds of len-1 buckets)."""
+    first one at or after `hi` (bounds of len-1 buckets). Each local hour holds quarter hours
+    of UTC whatever the zone's offset (even a local mean time's odd seconds): the hours are
+    read off those, and each starts at its local :00 minus the offset in force."""
     lo_s, hi_s = lo.timestamp(), hi.timestamp()
-    first = int(lo_s // QUARTER_S) * QUARTER_S - 3 * QUARTER_S
-    last = int(-(-hi_s // QUARTER_S)) * QUARTER_S + 4 * QUARTER_S
-    grid = np.arange(first, last + 1, QUARTER_S, dtype=np.int64)
-    local_minutes = np.array(
-        [datetime.fromtimestamp(int(t), UTC).astimezone(zone).minute for t in grid]
-    )
-    starts = grid[local_minutes == 0]
-    return _around(starts, lo_s, hi_s)
+    first = int(lo_s // QUARTER_S) * QUARTER_S - 8 * QUARTER_S
+    last = int(-(-hi_s // QUARTER_S)) * QUARTER_S + 8 * QUARTER_S
+    starts = set()
+    for t in range(first, last + 1, QUARTER_S):
+        local = datetime.fromtimestamp(t, UTC).astimezone(zone)
+        offset = local.utcoffset() or timedelta(0)
+        hour = local.replace(minute=0, second=0, microsecond=0, tzinfo=None)
+        starts.add((hour - offset).replace(tzinfo=UTC).timestamp())
+    return _around(np.asarray(sorted(starts), dtype=float), lo_s, hi_s)
 
 
 def day_starts(zone: ZoneInfo, lo: datetime, hi: datetime) -> np.ndarray:

@@ -134,6 +134,14 @@ class PlannedStop(_Strict):
     reason: str = Field(default="", max_length=200)
     machine_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
 
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _text(cls, value: Any) -> Any:
+        """ISO 8601 text only: a number would be read as a Unix time."""
+        if not isinstance(value, str | datetime):
+            raise ValueError("must be an ISO 8601 time with an offset, e.g. 2026-12-24T00:00:00Z")
+        return value
+
     @field_validator("start", "end")
     @classmethod
     def _aware(cls, value: datetime) -> datetime:
