@@ -1,4 +1,5 @@
-"""Command line: serve (default), seed, create-token, create-user, revoke-token, export-tickets.
+"""Command line: serve (default; `--workers N`: several processes), seed, create-token,
+create-user, revoke-token, export-tickets.
 
 Nothing heavy is imported at module level: serving must install gevent's monkey patches
 before Flask, Dash, SQLAlchemy or the database drivers are imported. The commands themselves
@@ -25,6 +26,12 @@ def _server_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, help="port (MILLDASH_PORT, default 8050)")
     parser.add_argument("--database-url", help="SQLAlchemy URL (MILLDASH_DATABASE_URL)")
     parser.add_argument("--redis-url", help="Redis for several processes (MILLDASH_REDIS_URL)")
+    parser.add_argument(
+        "--workers",
+        metavar="N",
+        help="gevent worker processes on one port (MILLDASH_WORKERS, default 1); "
+        "more than one needs --redis-url",
+    )
     parser.add_argument("--allowed-origins", help="comma list (MILLDASH_ALLOWED_ORIGINS)")
     parser.add_argument(
         "--no-demo", action="store_true", help="no seed data, no simulator (MILLDASH_DEMO=0)"
@@ -132,6 +139,31 @@ def redis_url_error(url: str | None) -> str | None:
     )
 
 
+def workers_from(args: argparse.Namespace) -> int | str:
+    """How many worker processes serve (flag, else MILLDASH_WORKERS, else 1), or one line
+    saying why the value cannot be used."""
+    raw = getattr(args, "workers", None) or os.environ.get("MILLDASH_WORKERS", "").strip()
+    if not raw:
+        return 1
+    try:
+        workers = int(raw)
+    except ValueError:
+        workers = 0
+    if workers < 1:
+        return f"error: --workers/MILLDASH_WORKERS must be a whole number of 1 or more, not {raw!r}"
+    return workers
+
+
+def workers_error(workers: int, redis_url: str | None) -> str | None:
+    """Several workers share live events through Redis: without it, one line saying so."""
+    if workers > 1 and not redis_url:
+        return (
+            f"error: --workers {workers} needs --redis-url/MILLDASH_REDIS_URL: the worker "
+            "processes share live events through Redis (or run one with --workers 1)"
+        )
+    return None
+
+
 def database_error_line(database_url: str, exc: Exception) -> str | None:
     """One line explaining why the database cannot be used, or None for an error that is
     not about the database file or server (a bug: its traceback should show)."""
@@ -188,10 +220,14 @@ def _run_command(config: Config, args: argparse.Namespace) -> int:
     raise AssertionError(f"no handler for {args.command!r}")  # build_parser and this disagree
 
 
-def _serve(config: Config) -> int:
-    redis_error = redis_url_error(config.redis_url)
-    if redis_error:
-        print(redis_error, file=sys.stderr)
+def _serve(config: Config, args: argparse.Namespace) -> int:
+    workers = workers_from(args)
+    if isinstance(workers, str):
+        print(workers, file=sys.stderr)
+        return 2
+    error = redis_url_error(config.redis_url) or workers_error(workers, config.redis_url)
+    if error:
+        print(error, file=sys.stderr)
         return 2
     # The standard library's zone list: nothing gevent must patch first is imported yet.
     from zoneinfo import available_timezones
@@ -203,13 +239,13 @@ def _serve(config: Config) -> int:
             file=sys.stderr,
         )
         return 2
-    if os.environ.get("MILLDASH_NO_GEVENT") != "1":
+    if os.environ.get("MILLDASH_NO_GEVENT") != "1" or workers > 1:
         from gevent import monkey
 
         monkey.patch_all()
     from app.server import serve
 
-    return serve(config)
+    return serve(config, workers)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -217,7 +253,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     config = config_from(args)
     try:
-        return _run_command(config, args) if args.command else _serve(config)
+        return _run_command(config, args) if args.command else _serve(config, args)
     except Exception as exc:
         # SQLAlchemy is imported only now: on the serve path gevent has patched by then.
         from sqlalchemy.exc import DatabaseError

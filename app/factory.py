@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from functools import partial
 from pathlib import Path
 
@@ -14,10 +13,9 @@ from app.api import create_api_blueprint, register_error_handlers
 from app.api.auth import ui_principal
 from app.config import Config
 from app.context import AppContext
-from app.realtime.backend import Backend, InProcessBackend
-from app.realtime.endpoints import register_realtime
-from app.realtime.hub import Hub, Retention
+from app.realtime.runtime import Realtime, make_backend
 from app.security import register_security
+from app.shared_limits import install_shared_limits
 from app.ui_session import register_ui_session
 from callbacks import Deps, register_callbacks
 from callbacks.shell import page_layout
@@ -34,8 +32,9 @@ log = logging.getLogger(__name__)
 def create_app(
     config: Config, publisher: Publisher | None = None, pages: tuple[Page, ...] = PAGES
 ) -> dash.Dash:
-    """Build the app; the database is migrated. Background work starts in `app.server`'s
-    `start_background` (the CLI calls it), so tests control what runs."""
+    """Build the app; the database is migrated. Nothing runs in the background yet: whoever
+    serves starts the realtime runtime (`AppContext.realtime.start()`) and the demo simulator
+    (app/server.py, once per worker process), so tests control what runs."""
     server = Flask("milldash")
     server.config.update(
         SECRET_KEY=config.resolved_secret_key(),
@@ -47,13 +46,12 @@ def create_app(
     db = Database(config.database_url)
     db.migrate()
     default_zone(db, config.plant_tz)
-    backend = make_backend(config, db)
-    hub = Hub(db, backend, Retention(config.retain_events, config.retain_hours))
-    services = Services(db, publisher or hub)
-    app_ctx = AppContext(config=config, db=db, services=services)
-    app_ctx.extras.update(hub=hub, broker_health=backend.health)
+    realtime = Realtime()
+    services = Services(db, publisher or realtime)
+    app_ctx = AppContext(config=config, db=db, services=services, realtime=realtime)
     server.extensions["milldash"] = app_ctx
-    register_realtime(server)
+    realtime.init_app(server)  # the backend, the hub and the socket endpoints
+    install_shared_limits(server)  # Redis-counted caps: after the handshake, before sign-in
     register_ui_session(server)
     register_security(server)
     server.register_blueprint(create_api_blueprint())
@@ -76,12 +74,4 @@ def create_app(
     return app
 
 
-def make_backend(config: Config, db: Database) -> Backend:
-    """In-process unless a Redis URL is configured: then the Redis stream backend
-    (docs/architecture.md, "Redis backend"), its stream key from MILLDASH_REDIS_STREAM."""
-    if config.redis_url:
-        from app.realtime.redis_backend import DEFAULT_KEY, RedisBackend
-
-        key = os.environ.get("MILLDASH_REDIS_STREAM", "").strip() or DEFAULT_KEY
-        return RedisBackend(config.redis_url, db, key=key)
-    return InProcessBackend(db)
+__all__ = ["create_app", "make_backend"]

@@ -1,7 +1,7 @@
 """Sign-in throttling: growing delays after repeated failures, per account and per address.
 
-Three counters, each a bounded table in this process's memory (a later issue moves them to
-Redis, shared by every worker):
+Three counters, each a bounded table in this process's memory; with a Redis URL the same
+counters live in Redis, shared by every process (`app/redis_throttle.py`, docs/deploy.md):
 
 - (account, address): 5 failures, then 1 s, doubling per further failure up to 5 min. This is
   the strong one: one address guessing one account's password.

@@ -1,4 +1,9 @@
-"""Serving: gevent's WSGI server (cooperative I/O suits many idle sockets), demo start-up."""
+"""Serving: gevent's WSGI server (cooperative I/O suits many idle sockets), demo start-up.
+
+One process (`--workers 1`, the default) serves with pywsgi here; several (`--workers N`) run
+under gunicorn's gevent worker (app/workers.py). Either way `prepare` runs once per start:
+migrations, the first admin, the demo seed.
+"""
 
 from __future__ import annotations
 
@@ -41,7 +46,7 @@ def first_run_banner(password: str) -> str:
     return "\n".join([rule, *(f"| {line.ljust(width)} |" for line in lines), rule])
 
 
-def _handler_class(access_log: bool) -> type:
+def handler_class(access_log: bool) -> type:
     from gevent.pywsgi import WSGIHandler
 
     class SocketAwareHandler(WSGIHandler):  # type: ignore[misc]
@@ -74,45 +79,86 @@ def _handler_class(access_log: bool) -> type:
     return SocketAwareHandler
 
 
-def prepare_demo(app_ctx: Any) -> Any:
-    """Seed an empty database with the demo plant and start the simulator; returns it."""
+def seed_demo(app_ctx: Any) -> None:
+    """Seed an empty database with the demo plant."""
     from data.demo.seed import is_empty, seed_plant
-    from data.demo.simulator import Simulator
 
     if is_empty(app_ctx.db):
         log.info("empty database: seeding the demo plant (24 machines, 30 days)")
         seed_plant(app_ctx.db, 24, 30, timezone=app_ctx.config.plant_tz)
-    simulator = Simulator(
-        app_ctx.services, app_ctx.db, interval_s=app_ctx.config.simulator_interval_s
+
+
+def start_simulator(app_ctx: Any) -> Any:
+    """Run the demo simulator in whichever process holds the cluster's simulator lock
+    (app/cluster_lock.py); returns the runner (`stop()` ends it and lets go of the lock)."""
+    from app.cluster_lock import cluster_lock
+    from app.one_per_cluster import OnePerCluster
+    from app.realtime.runtime import stream_key
+    from data.demo.simulator import Simulator
+
+    config = app_ctx.config
+    lock = cluster_lock(
+        config.database_url, config.redis_url, "simulator", f"{stream_key()}:simulator"
     )
-    simulator.start()
-    return simulator
+    simulator = Simulator(
+        app_ctx.services, app_ctx.db, interval_s=config.simulator_interval_s, may_run=lock.held
+    )
+    runner = OnePerCluster(lock, "demo simulator", simulator.start, simulator.stop)
+    runner.start()
+    return runner
 
 
-def serve(config: Config) -> int:
-    import gevent
-    from gevent.pywsgi import WSGIServer
-
-    from app.factory import create_app
-    from data.accounts.users import ensure_first_admin
-
+def configure_logging(workers: int = 1) -> None:
+    """Log lines on stderr, each with its process when several serve; tokens redacted."""
+    where = " [%(process)d]" if workers > 1 else ""
     logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        level=logging.INFO, format=f"%(asctime)s %(levelname)s{where} %(name)s: %(message)s"
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)
     # Tokens travel in URLs (`/wall?token=`) and reach log lines in many ways: redact them in
     # every one (Python logging here, gevent's own writers below).
     install_log_redaction()
+
+
+def prepare(config: Config) -> Any:
+    """Everything that happens once per start, before serving: the app (the database
+    migrated), the first admin, the demo seed. Returns the Dash app."""
+    from app.factory import create_app
+    from data.accounts.users import ensure_first_admin
+
     app = create_app(config)
     app_ctx = app.server.extensions["milldash"]
-    hub = app_ctx.extras["hub"]
-    hub.backend.start()  # tails the Redis stream when one is configured; in-process: nothing
-    hub.start_relay()
+    log.info("database %s migrated", config.database_url.split("@")[-1])
     password = ensure_first_admin(app_ctx.db)
     if password:
         print(first_run_banner(password), file=sys.stderr, flush=True)
     if config.demo:
-        prepare_demo(app_ctx)
+        seed_demo(app_ctx)
+    return app
+
+
+def freeze_startup_objects() -> None:
+    """Start-up objects (Dash, plotly, pandas) never die; frozen, full collections skip
+    them: without this each one walked ~220,000 objects and stalled every socket."""
+    gc.collect()
+    gc.freeze()
+
+
+def serve(config: Config, workers: int = 1) -> int:
+    if workers > 1:
+        from app.workers import serve_workers
+
+        configure_logging(workers)
+        return serve_workers(config, workers)
+    import gevent
+    from gevent.pywsgi import WSGIServer
+
+    configure_logging()
+    app = prepare(config)
+    app_ctx = app.server.extensions["milldash"]
+    app_ctx.realtime.start()  # tails the Redis stream when one is configured; the relay
+    if config.demo:
+        start_simulator(app_ctx)
     url = f"http://{config.host}:{config.port}/"
     log.info("Mill Dash on %s (database %s)", url, config.database_url.split("@")[-1])
     http = WSGIServer(
@@ -121,14 +167,11 @@ def serve(config: Config) -> int:
         log=RedactingStream(sys.stderr),
         # pywsgi writes a malformed request line, token and all, to its error log.
         error_log=RedactingStream(sys.stderr),
-        handler_class=_handler_class(config.access_log),
+        handler_class=handler_class(config.access_log),
     )
     # Tracebacks of failed greenlets print the WSGI environ (the query string included).
     gevent.get_hub().exception_stream = RedactingStream(sys.stderr)
     with contextlib.suppress(KeyboardInterrupt):
-        # Start-up objects (Dash, plotly, pandas) never die; frozen, full collections skip
-        # them: without this each one walked ~220,000 objects and stalled every socket.
-        gc.collect()
-        gc.freeze()
+        freeze_startup_objects()
         http.serve_forever()
     return 0

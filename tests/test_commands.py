@@ -33,6 +33,8 @@ from data.store.db import Database
 from data.store.models import ApiToken, Machine, User
 from devtools.live_server import free_port
 from devtools.processes import stop_process, wait_until_healthy
+from tests.conftest import IN_CI
+from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC_FILES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
@@ -147,6 +149,16 @@ def _serve_no_demo(argv: list[str], tmp_path: Path) -> None:
     with db.read() as session:
         assert session.scalar(select(func.count()).select_from(Machine)) == 0
     db.dispose()
+
+
+@case("serve-every-address", "--no-demo", "--host", "0.0.0.0")
+def _serve_every_address(argv: list[str], tmp_path: Path) -> None:
+    # Bound to every address (behind a proxy on another host): loopback still answers, and
+    # the address is not taken as a host name a browser may use.
+    with serving(sqlite_url(tmp_path / "any.db"), argv, tmp_path / "serve.log") as url:
+        assert requests.get(f"{url}/api/v1/health", timeout=10).json()["status"] == "ok"
+        foreign = requests.get(f"{url}/api/v1/health", headers={"Host": "evil.example"}, timeout=10)
+        assert foreign.status_code == 400
 
 
 @case("serve-access-log", "--no-demo", "--access-log")
@@ -395,6 +407,38 @@ def _serve_redis_unreachable(argv: list[str], tmp_path: Path) -> None:
         body = health.json()
         assert (body["status"], body["database"], body["broker"]) == ("degraded", "ok", "failed")
         assert body["broker_error"]
+
+
+@case("serve-workers", "--workers", "2", "--redis-url", "REDIS_URL")
+def _serve_workers(argv: list[str], tmp_path: Path) -> None:
+    """Two worker processes, the demo on, on a redis-server of its own (REDIS_URL stands for
+    its URL). tests/test_workers.py covers sockets, events, the simulator's lock and stopping."""
+    from tests.test_redis_backend import REDIS_SERVER, RedisServer
+
+    if REDIS_SERVER is None:
+        if IN_CI:
+            pytest.fail("CI=true but redis-server is not installed")
+        pytest.skip("redis-server not installed")
+    redis_server = RedisServer(tmp_path)
+    redis_server.start()
+    argv = [redis_server.url if word == "REDIS_URL" else word for word in argv]
+    try:
+        log = tmp_path / "serve.log"
+        with serving(sqlite_url(tmp_path / "workers.db"), argv, log) as url:
+            health = requests.get(f"{url}/api/v1/health", timeout=10).json()
+            assert (health["status"], health["broker"]) == ("ok", "ok")
+            machines = requests.get(f"{url}/api/v1/machines", timeout=10)
+            assert len(machines.json()) == 24  # the demo plant, seeded once before the fork
+            wait_until(
+                lambda: len(set(re.findall(r"worker (\d+) serving", log.read_text()))) == 2,
+                timeout=30,
+                message="two workers",
+            )
+    finally:
+        redis_server.stop()
+    text = log.read_text()
+    assert text.count("created user 'admin'") == 1
+    assert text.count("seeding the demo plant") == 1
 
 
 @pytest.mark.parametrize("how", ["flag", "env"])

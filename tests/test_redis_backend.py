@@ -283,7 +283,7 @@ def test_health_endpoint_reports_the_broker(tmp_path, redis_server):
         )
         app = create_app(config)
         response = app.server.test_client().get("/api/v1/health")
-        app.server.extensions["milldash"].extras["hub"].backend.stop()
+        app.server.extensions["milldash"].realtime.stop()
         app.server.extensions["milldash"].db.dispose()
         return response.status_code, response.get_json()
 

@@ -67,18 +67,16 @@ def register(bp: Blueprint) -> None:
                 body.update(status="error", database="failed", failed=failed)
         except Exception as exc:  # any driver error means the database is not usable
             body.update(status="error", database=f"error: {type(exc).__name__}")
-        broker = app_ctx.extras.get("broker_health")
-        if broker is not None:
-            try:
-                state = broker()
-            except Exception as exc:  # a broken check is a failed broker, never a 500
-                state = f"error: {type(exc).__name__}"
-            if state in ("ok", "n/a"):
-                body["broker"] = state
-            else:
-                body.update(broker="failed", broker_error=state)
-                if body["status"] == "ok":
-                    body["status"] = "degraded"
+        try:
+            state = app_ctx.realtime.health()
+        except Exception as exc:  # a broken check is a failed broker, never a 500
+            state = f"error: {type(exc).__name__}"
+        if state in ("ok", "n/a"):
+            body["broker"] = state
+        else:
+            body.update(broker="failed", broker_error=state)
+            if body["status"] == "ok":
+                body["status"] = "degraded"
         return jsonify(body), 503 if body["status"] == "error" else 200
 
     @bp.get("/dashboard/overview")

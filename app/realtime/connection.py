@@ -38,6 +38,7 @@ class _Signal:
     CLOSED = "closed"
     POLICY = "policy"
     ENDED = "ended"
+    GOING_AWAY = "going_away"
 
 
 @dataclass
@@ -148,3 +149,4 @@ OVERFLOW = _Signal.OVERFLOW
 CLOSED = _Signal.CLOSED
 POLICY = _Signal.POLICY
 ENDED = _Signal.ENDED
+GOING_AWAY = _Signal.GOING_AWAY

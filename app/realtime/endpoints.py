@@ -16,8 +16,17 @@ from simple_websocket import ConnectionClosed
 
 from app.api.auth import ANONYMOUS, check_role, current_principal
 from app.context import ctx
-from app.realtime.connection import CLOSED, ENDED, OVERFLOW, POLICY, Connection, text_frame
+from app.realtime.connection import (
+    CLOSED,
+    ENDED,
+    GOING_AWAY,
+    OVERFLOW,
+    POLICY,
+    Connection,
+    text_frame,
+)
 from app.realtime.handshake import client_address, register_handshake
+from app.realtime.hub import Hub
 from app.realtime.presence import may_announce
 from app.realtime.protocol import FrameError, parse_frame, parse_topics
 from data.accounts.tokens import still_valid
@@ -35,6 +44,7 @@ CLOSE_CODES = {
     OVERFLOW: (4008, "too slow: pending frames passed the bound"),
     POLICY: (1008, "too many frames"),
     ENDED: (4001, "session ended"),
+    GOING_AWAY: (1001, "server stopping"),
 }
 
 
@@ -170,14 +180,14 @@ def _from_ts(ts: float) -> Any:
     return datetime.fromtimestamp(ts, UTC)
 
 
-def ctx_hub() -> Any:
-    return ctx().extras["hub"]
+def ctx_hub() -> Hub:
+    return ctx().realtime.hub
 
 
 def _serve(ws: Any, admin: bool) -> None:
     """The writer: welcome, replay from the log, then live frames from the queue."""
     app_ctx = ctx()
-    hub = app_ctx.extras["hub"]
+    hub = app_ctx.realtime.hub
     raw = ws.sock
     ws.sock = _LockedSocket(raw)
     raw.settimeout(SEND_TIMEOUT_S)

@@ -75,7 +75,7 @@ def _handshake_error() -> Any:
 
 def _over_cap(principal: Any) -> Any:
     config = ctx().config
-    hub = ctx().extras["hub"]
+    hub = ctx().realtime.hub
     by_user, by_address = hub.counts(principal.name, client_address())
     anonymous = principal.name == "anonymous" and principal.token_id is None
     if not anonymous and by_user >= config.ws_max_per_user:

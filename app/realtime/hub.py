@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 import time
 from collections.abc import Iterable
@@ -14,7 +15,7 @@ from datetime import timedelta
 from sqlalchemy import and_, delete, func, select, update
 
 from app.realtime.backend import Backend
-from app.realtime.connection import Connection, text_frame
+from app.realtime.connection import GOING_AWAY, Connection, text_frame
 from app.realtime.presence import Presence
 from data.events import TOPICS, Event
 from data.read.event_queries import latest_seq, oldest_seq
@@ -130,6 +131,15 @@ class Hub:
             sum(1 for c in conns if c.address == address),
         )
 
+    def close_all(self) -> int:
+        """Ask every connection's writer to close with 1001 (the server is stopping);
+        returns how many were open."""
+        with self._lock:
+            conns = list(self._connections.values())
+        for conn in conns:
+            conn.end(GOING_AWAY)
+        return len(conns)
+
     def set_topics(self, conn: Connection, topics: Iterable[str]) -> None:
         with self._lock:
             conn.topics = set(topics)
@@ -171,6 +181,7 @@ class Hub:
             "events_published": self.events_published,
             "events_dropped": sum(c.dropped for c in conns) + self._dropped_closed,
             "seq": self.last_seq,
+            "pid": os.getpid(),  # which server process answered (several run behind one port)
         }
 
     def forget(self, conn: Connection) -> None:
@@ -185,6 +196,8 @@ class Hub:
         """Every `interval_s`: deliver what the log holds beyond `last_seq`, mark, prune. It
         runs whatever the backend does, so while Redis is down the events of the other
         processes still reach this process's sockets from the log."""
+
+        self._stop.clear()
 
         def run() -> None:
             next_prune = 0.0

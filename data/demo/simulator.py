@@ -23,6 +23,7 @@ import logging
 import math
 import random
 import threading
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -88,6 +89,7 @@ class Simulator:
         interval_s: float = 3.0,
         rng_seed: int | None = None,
         report_every_s: float = 30.0,
+        may_run: Callable[[], bool] | None = None,
     ) -> None:
         if interval_s <= 0:
             raise ValueError(f"interval_s must be positive, got {interval_s!r}")
@@ -103,6 +105,9 @@ class Simulator:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._calendar: CalendarView | None = None
+        # Asked before each tick (a cluster lock's `held`, app/cluster_lock.py): while it
+        # says no, another process may be running the plant and this one does nothing.
+        self.may_run = may_run
 
     # -- one tick ---------------------------------------------------------------------------
 
@@ -310,6 +315,9 @@ class Simulator:
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval_s):
+            if self.may_run is not None and not self.may_run():
+                self._last_tick = None  # when it may again, it starts from then
+                continue
             try:
                 self.step()
             except Exception:  # a bad tick (e.g. a conflicting API change) must not stop it

@@ -1,0 +1,164 @@
+"""`python -m app --workers N`: N gevent worker processes on one port under gunicorn.
+
+The master (this process, gevent-patched by app/cli.py like the single server) prepares the
+app once before any fork: migrations, the first admin and its banner, the demo seed
+(`app.server.prepare`; gunicorn's `preload_app`). It then lets go of every database connection
+and freezes the start-up objects, so each forked worker shares them copy-on-write and opens its
+own pools: after the fork the engine is disposed again without touching the master's sockets,
+and Redis clients connect on first use. Each worker then starts its realtime runtime (the
+Redis reader and the relay) and competes for the demo simulator's cluster lock; exactly one
+process runs the simulator.
+
+Workers serve with gevent's pywsgi through the app's socket-aware handler (TCP_NODELAY, the
+connection ends with its WebSocket). SIGTERM stops gracefully: each worker closes its sockets
+with 1001 (clients reconnect to whoever still serves), finishes its requests, stops the
+simulator (letting go of the lock) and the runtime; SIGINT stops at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+from gunicorn.workers.ggevent import GeventPyWSGIWorker, PyWSGIServer
+
+from app.config import Config
+from app.redaction import RedactingStream, install_log_redaction
+from app.server import freeze_startup_objects, handler_class, prepare, start_simulator
+
+log = logging.getLogger("milldash")
+# How long a stopping worker may finish its requests (its sockets close at once).
+GRACEFUL_TIMEOUT_S = 8
+# Concurrent connections per worker (gunicorn's default of 1,000 is too few for sockets).
+WORKER_CONNECTIONS = 10_000
+
+
+class RedactingPyWSGIServer(PyWSGIServer):
+    """pywsgi's request and error logs, tokens redacted, as in the single server."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["log"] = RedactingStream(sys.stderr)
+        kwargs["error_log"] = RedactingStream(sys.stderr)
+        super().__init__(*args, **kwargs)
+
+
+class Worker(GeventPyWSGIWorker):  # type: ignore[misc]
+    """gunicorn's gevent pywsgi worker with the app's socket-aware handler (set per start by
+    `worker_class`, which knows whether every request is logged)."""
+
+    server_class = RedactingPyWSGIServer
+
+    def handle_exit(self, sig: int, frame: Any) -> None:
+        """SIGTERM: stop accepting (gunicorn), and close this worker's sockets with 1001 so
+        the graceful wait is not spent on connections that never end by themselves."""
+        super().handle_exit(sig, frame)
+        import gevent
+
+        realtime = self.wsgi.extensions["milldash"].realtime
+        gevent.spawn(realtime.going_away)
+
+
+def worker_class(access_log: bool) -> type[Worker]:
+    handler = handler_class(access_log)
+    return type("MillDashWorker", (Worker,), {"wsgi_handler": handler})
+
+
+def bind_address(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+class WorkerHooks:
+    """What gunicorn calls around each worker's life (in the worker, unless said otherwise)."""
+
+    def __init__(self, flask_app: Any) -> None:
+        self.flask_app = flask_app
+        self.simulator: Any = None
+
+    @property
+    def app_ctx(self) -> Any:
+        return self.flask_app.extensions["milldash"]
+
+    def on_starting(self, _server: Any) -> None:
+        """In the master, once gunicorn's own logger exists: redact its lines too."""
+        install_log_redaction(logging.getLogger("gunicorn.error"))
+
+    def post_fork(self, _server: Any, _worker: Any) -> None:
+        """Right after the fork: forget pooled connections inherited from the master
+        without closing them (they are the master's)."""
+        self.app_ctx.db.engine.dispose(close=False)
+
+    def post_worker_init(self, _worker: Any) -> None:
+        """In the worker, gevent re-initialised: start the realtime runtime and compete for
+        the simulator."""
+        import gevent
+
+        gevent.get_hub().exception_stream = RedactingStream(sys.stderr)
+        self.app_ctx.realtime.start()
+        if self.app_ctx.config.demo:
+            self.simulator = start_simulator(self.app_ctx)
+        log.info("worker %s serving", os.getpid())
+
+    def worker_exit(self, _server: Any, worker: Any) -> None:
+        """The worker is leaving: stop the simulator (another process takes over) and the
+        runtime. gunicorn also calls this in the master for a worker already gone."""
+        if os.getpid() != worker.pid:
+            return
+        if self.simulator is not None:
+            self.simulator.stop()
+            self.simulator = None
+        self.app_ctx.realtime.stop()
+
+
+class WorkersApplication(BaseApplication):  # type: ignore[misc]
+    """gunicorn, run from code, serving the app prepared in this process."""
+
+    def __init__(self, config: Config, workers: int, flask_app: Any) -> None:
+        self.config = config
+        self.workers = workers
+        self.flask_app = flask_app
+        self.hooks = WorkerHooks(flask_app)
+        super().__init__(prog="python -m app")
+
+    def load_config(self) -> None:
+        settings: dict[str, Any] = {
+            "bind": [bind_address(self.config.host, self.config.port)],
+            "workers": self.workers,
+            "worker_class": worker_class(self.config.access_log),
+            "worker_connections": WORKER_CONNECTIONS,
+            "preload_app": True,
+            "graceful_timeout": GRACEFUL_TIMEOUT_S,
+            "proc_name": "milldash",
+            "errorlog": "-",
+            "loglevel": "info",
+            "control_socket_disable": True,
+            "on_starting": self.hooks.on_starting,
+            "post_fork": self.hooks.post_fork,
+            "post_worker_init": self.hooks.post_worker_init,
+            "worker_exit": self.hooks.worker_exit,
+        }
+        for key, value in settings.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        return self.flask_app
+
+
+def serve_workers(config: Config, workers: int) -> int:
+    """Prepare once, then run the gunicorn master until SIGTERM or SIGINT."""
+    app = prepare(config)
+    app_ctx = app.server.extensions["milldash"]
+    # Nothing the workers inherit may be a live connection: the master opened the pool to
+    # migrate and seed; Redis clients have not connected yet (they do on first use).
+    app_ctx.db.dispose()
+    log.info(
+        "Mill Dash on http://%s/ with %s workers (database %s)",
+        bind_address(config.host, config.port),
+        workers,
+        config.database_url.split("@")[-1],
+    )
+    freeze_startup_objects()
+    WorkersApplication(config, workers, app.server).run()
+    return 0
