@@ -54,8 +54,14 @@ class PageWatch:
         self.page = self.context.new_page()
         self.console: list[str] = []
         self.errors: list[str] = []
+        # The stacks of uncaught errors, kept apart so that `errors` stays comparable.
+        self.stacks: list[str] = []
         self.page.on("console", self._on_console)
-        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("pageerror", self._on_error)
+
+    def _on_error(self, error: Any) -> None:
+        self.errors.append(str(error))
+        self.stacks.append(str(getattr(error, "stack", "") or ""))
 
     def _on_console(self, message: Any) -> None:
         self.console.append(message.text)

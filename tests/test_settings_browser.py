@@ -140,7 +140,7 @@ def test_admin_adds_a_shift_and_saves_it(server: LiveServer, watch: PageWatch) -
     assert stored(server)["shifts"] == [START["shifts"][0], late]
     # The tables are the stored calendar again (rows re-read, named by their position).
     expect(page.locator('#settings-shifts [row-id="shift-1"] [col-id="name"]')).to_have_text("Late")
-    assert watch.errors == []
+    assert watch.errors == [], watch.stacks
 
 
 def test_a_planned_stop_is_entered_in_plant_time(server: LiveServer, watch: PageWatch) -> None:
