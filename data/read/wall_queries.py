@@ -31,14 +31,6 @@ def open_tickets_by_priority(session: Session, area: str | None) -> dict[str, in
     return kpis.full_counts(dict(rows), TICKET_PRIORITIES)  # type: ignore[arg-type]
 
 
-def target_rate(session: Session, area: str | None) -> float:
-    """Parts per hour at every machine's ideal cycle time (the production page's target)."""
-    stmt = select(func.coalesce(func.sum(3600.0 / func.nullif(Machine.ideal_cycle_time_s, 0)), 0.0))
-    if area is not None:
-        stmt = stmt.where(Machine.area == area)
-    return float(session.scalar(stmt) or 0.0)
-
-
 def downtime_reasons(
     session: Session, lo: datetime, hi: datetime, machine_ids: list[int] | None, limit: int = 5
 ) -> list[dict[str, Any]]:
