@@ -118,7 +118,22 @@
     document.body.setAttribute("data-route", message === null ? "ok" : "failed");
   }
 
+  // Whether any callback is requested, queued or running. A page re-rendered under one of its
+  // own callbacks in flight can break Dash's renderer (plotly/dash#2689): a route retry waits
+  // until they are done (after an outage they failed, so it does not wait long).
+  function callbacksPending(state) {
+    const callbacks = (state && state.callbacks) || {};
+    return Object.keys(callbacks).some(function (key) {
+      const list = callbacks[key];
+      return key !== "stored" && key !== "completed" && Array.isArray(list) && list.length > 0;
+    });
+  }
+
   function retryRoute() {
+    if (callbacksPending(dashState())) {
+      view.retryAt = Date.now(); // the next check asks again
+      return;
+    }
     view.retryN += 1;
     view.routeRetries += 1;
     view.retryAt = null;
