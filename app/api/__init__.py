@@ -11,6 +11,7 @@ from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.routing import RequestRedirect
 
+from app.outage import register_outage_handler
 from data.errors import ServiceError
 
 log = logging.getLogger("milldash.requests")
@@ -167,6 +168,8 @@ def register_error_handlers(app: Flask) -> None:
 
     def is_json_path() -> bool:
         return request.path.startswith(JSON_ERROR_PATHS)
+
+    register_outage_handler(app, is_json_path, error_response)
 
     @app.errorhandler(ServiceError)
     def _service_error(exc: ServiceError) -> Any:

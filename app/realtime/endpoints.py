@@ -16,6 +16,7 @@ from simple_websocket import ConnectionClosed
 
 from app.api.auth import ANONYMOUS, check_role, current_principal
 from app.context import ctx
+from app.outage import first_line
 from app.realtime.connection import (
     CLOSED,
     ENDED,
@@ -32,6 +33,7 @@ from app.realtime.protocol import FrameError, parse_frame, parse_topics
 from data.accounts.tokens import still_valid
 from data.events import SystemAlert
 from data.read.records import iso
+from data.store.db import is_unreachable
 from data.store.sqltypes import utcnow
 
 log = logging.getLogger(__name__)
@@ -93,7 +95,14 @@ def _still_valid(db: Any, principal: Any) -> bool:
     cached = _VERDICTS.get(key)
     if cached is not None and now - cached[0] < SESSION_CHECK_S:
         return cached[1]
-    verdict = still_valid(db, principal)
+    try:
+        verdict = still_valid(db, principal)
+    except Exception as exc:
+        if not is_unreachable(exc):
+            raise
+        # A database outage ends no socket: the last verdict holds until the next check.
+        log.warning("socket session check skipped: %s", first_line(exc))
+        verdict = True if cached is None else cached[1]
     if len(_VERDICTS) > 10_000:
         _VERDICTS.clear()
     _VERDICTS[key] = (now, verdict)

@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from sqlalchemy import and_, delete, func, select, update
 
+from app.outage import OutageLog
 from app.realtime.backend import Backend
 from app.realtime.connection import GOING_AWAY, Connection, text_frame
 from app.realtime.presence import Presence
@@ -199,6 +200,8 @@ class Hub:
 
         self._stop.clear()
 
+        outage = OutageLog(log, "event relay")
+
         def run() -> None:
             next_prune = 0.0
             while not self._stop.wait(interval_s):
@@ -208,8 +211,9 @@ class Hub:
                     if time.monotonic() >= next_prune:
                         self.prune()
                         next_prune = time.monotonic() + prune_every_s
-                except Exception:  # the relay must outlive a database hiccup
-                    log.exception("relay step failed")
+                    outage.succeeded()
+                except Exception as exc:  # the relay must outlive a database outage
+                    outage.failed(exc)
 
         self._relay_thread = threading.Thread(target=run, name="event-relay", daemon=True)
         self._relay_thread.start()

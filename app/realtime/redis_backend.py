@@ -32,6 +32,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from app.outage import OutageLog
 from app.realtime.backend import Listener
 from data.events import Event
 from data.read.event_queries import events_after, latest_seq
@@ -98,6 +99,7 @@ class RedisBackend:
         self._reader: threading.Thread | None = None
         self.outages = 0
         self.resets = 0
+        self._db_outage = OutageLog(log, f"reading the Redis stream {key}")
 
     # -- the Backend port ---------------------------------------------------------------------
 
@@ -207,10 +209,12 @@ class RedisBackend:
                 self._cursor = None
                 delay = min(max(delay * 2, 0.25), self.backoff_max_s)
                 self._stop.wait(delay * random.uniform(0.8, 1.2))
-            except Exception:  # the database failed during a fill: try again from the log
-                log.exception("reading the Redis stream %s failed", self.key)
+            except Exception as exc:  # the database failed during a fill: try again from the log
+                self._db_outage.failed(exc)
                 self._cursor = None
                 self._stop.wait(1.0)
+            else:
+                self._db_outage.succeeded()
 
     def _take_position(self) -> None:
         """Take the stream's end as the cursor, then have the hub catch up from the log.

@@ -9,9 +9,27 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import (
+    DBAPIError,
+    DisconnectionError,
+    InterfaceError,
+    OperationalError,
+)
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+CONNECT_TIMEOUT_S = 5
+# What a database that is down, restarting or out of connections raises (not a bug, not bad
+# input): callers answer "try again" rather than "failed".
+UNREACHABLE = (OperationalError, InterfaceError, PoolTimeout, DisconnectionError)
+
+
+def is_unreachable(exc: BaseException) -> bool:
+    """True when `exc` means the database could not be reached or lost the connection."""
+    if isinstance(exc, UNREACHABLE):
+        return True
+    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
 
 
 class Database:
@@ -32,7 +50,10 @@ class Database:
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
         else:
+            # A server that does not answer fails a request in seconds, not at the OS's
+            # TCP timeout; pre-ping drops connections a database restart has ended.
             kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=20)
+            kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_S}
         self.engine: Engine = create_engine(url, **kwargs)
         if self.is_sqlite:
             _configure_sqlite(self.engine)
