@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from data.store.db import Database
 from data.store.models import Machine
 
@@ -16,3 +18,20 @@ def add_machines(db: Database, count: int = 2, area: str = "Milling") -> list[in
         session.add_all(machines)
         session.flush()
         return [m.id for m in machines]
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
+
+
+def shift(
+    name: str,
+    start: str,
+    end: str,
+    days: tuple[str, ...] = WEEKDAYS,
+    breaks: tuple[tuple[str, str], ...] = (),
+) -> dict[str, Any]:
+    """One shift of a calendar document (docs/calendar.md), as `PUT /api/v1/calendar` takes it."""
+    entry: dict[str, Any] = {"name": name, "start": start, "end": end, "days": list(days)}
+    if breaks:
+        entry["breaks"] = [{"start": b, "end": e} for b, e in breaks]
+    return entry

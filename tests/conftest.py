@@ -14,6 +14,7 @@ from sqlalchemy import create_engine, text
 from data.events import RecordingPublisher
 from data.store.db import Database
 from data.write.services import Services
+from devtools.cluster import REDIS_SERVER, RedisServer
 
 PG_URL = os.environ.get("MILLDASH_TEST_POSTGRES_URL")
 _TREE_BEFORE = pytest.StashKey[set[str] | None]()
@@ -32,6 +33,19 @@ class FakeClock:
     def advance(self, **kwargs: float) -> datetime:
         self.now += timedelta(**kwargs)
         return self.now
+
+
+@pytest.fixture(scope="module")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """A redis-server of the module's own on a free loopback port, without persistence: stop
+    and start it to test outages (a stop is a crash, and the data is gone)."""
+    if REDIS_SERVER is None:
+        if IN_CI:
+            pytest.fail("CI=true but redis-server is not installed")
+        pytest.skip("redis-server not installed")
+    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
+    yield server
+    server.stop()
 
 
 def _backends() -> list[str]:

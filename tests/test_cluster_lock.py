@@ -20,8 +20,8 @@ from data.demo.simulator import Simulator
 from data.events import RecordingPublisher
 from data.store.db import Database
 from data.write.services import Services
+from devtools.cluster import RedisServer
 from tests.conftest import PG_URL, FakeClock
-from tests.test_redis_backend import RedisServer, redis_server  # noqa: F401 - the fixture
 from tests.waiting import wait_until
 
 
@@ -29,7 +29,7 @@ def unique(prefix: str) -> str:
     return f"{prefix}:{uuid.uuid4().hex[:8]}"
 
 
-def test_redis_lock_one_holder_then_takeover_after_the_ttl(redis_server: RedisServer) -> None:  # noqa: F811
+def test_redis_lock_one_holder_then_takeover_after_the_ttl(redis_server: RedisServer) -> None:
     key = unique("milldash:test:lock")
     a, b = RedisLock(redis_server.url, key, ttl_s=1.0), RedisLock(redis_server.url, key, ttl_s=1.0)
     assert a.acquire() and a.held()
@@ -51,7 +51,7 @@ def test_redis_lock_one_holder_then_takeover_after_the_ttl(redis_server: RedisSe
     assert redis_server.client().get(key) is None
 
 
-def test_redis_lock_renewals_keep_it(redis_server: RedisServer) -> None:  # noqa: F811
+def test_redis_lock_renewals_keep_it(redis_server: RedisServer) -> None:
     key = unique("milldash:test:lock")
     a, b = RedisLock(redis_server.url, key, ttl_s=0.5), RedisLock(redis_server.url, key, ttl_s=0.5)
     assert a.acquire()
@@ -122,7 +122,7 @@ def runner(url: str, key: str, name: str, log: list[str]) -> OnePerCluster:
     return OnePerCluster(RedisLock(url, key, ttl_s=0.6), name, job.start, job.stop)
 
 
-def test_the_job_runs_in_one_runner_and_moves_on_release(redis_server: RedisServer) -> None:  # noqa: F811
+def test_the_job_runs_in_one_runner_and_moves_on_release(redis_server: RedisServer) -> None:
     key, log = unique("milldash:test:job"), []
     a, b = runner(redis_server.url, key, "a", log), runner(redis_server.url, key, "b", log)
     a.start(), b.start()
@@ -141,7 +141,7 @@ def test_the_job_runs_in_one_runner_and_moves_on_release(redis_server: RedisServ
         a.stop(), b.stop()
 
 
-def test_a_holder_that_loses_the_lock_stops_its_job(redis_server: RedisServer) -> None:  # noqa: F811
+def test_a_holder_that_loses_the_lock_stops_its_job(redis_server: RedisServer) -> None:
     key, log = unique("milldash:test:job"), []
     a = runner(redis_server.url, key, "a", log)
     a.start()

@@ -413,14 +413,13 @@ def _serve_redis_unreachable(argv: list[str], tmp_path: Path) -> None:
 def _serve_workers(argv: list[str], tmp_path: Path) -> None:
     """Two worker processes, the demo on, on a redis-server of its own (REDIS_URL stands for
     its URL). tests/test_workers.py covers sockets, events, the simulator's lock and stopping."""
-    from tests.test_redis_backend import REDIS_SERVER, RedisServer
+    from devtools.cluster import REDIS_SERVER, RedisServer
 
     if REDIS_SERVER is None:
         if IN_CI:
             pytest.fail("CI=true but redis-server is not installed")
         pytest.skip("redis-server not installed")
-    redis_server = RedisServer(tmp_path)
-    redis_server.start()
+    redis_server = RedisServer(tmp_path).start()
     argv = [redis_server.url if word == "REDIS_URL" else word for word in argv]
     try:
         log = tmp_path / "serve.log"

@@ -31,6 +31,7 @@ from data.read.machine_sums import oee_by_machine, overview
 from data.store.db import Database
 from data.store.models import Machine, ProductionCount, StatusPeriod
 from data.write.services import Services
+from devtools.factories import shift
 
 H = 3600.0
 MON = datetime(2026, 3, 2, tzinfo=UTC)
@@ -43,19 +44,8 @@ def at(hour: float, day: datetime = MON) -> datetime:
 CALENDAR: dict[str, Any] = {
     "timezone": "UTC",
     "shifts": [
-        {
-            "name": "Early",
-            "start": "06:00",
-            "end": "14:00",
-            "days": ["mon", "tue", "wed", "thu", "fri"],
-            "breaks": [{"start": "10:00", "end": "10:30"}],
-        },
-        {
-            "name": "Late",
-            "start": "14:00",
-            "end": "22:00",
-            "days": ["mon", "tue", "wed", "thu", "fri"],
-        },
+        shift("Early", "06:00", "14:00", breaks=(("10:00", "10:30"),)),
+        shift("Late", "14:00", "22:00"),
     ],
     "planned_stops": [
         {"start": "2026-03-03T00:00:00Z", "end": "2026-03-04T00:00:00Z", "reason": "holiday"},

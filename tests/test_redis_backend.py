@@ -8,16 +8,12 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
-import subprocess
 import threading
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-import redis
 from sqlalchemy import delete
 
 from app.config import Config
@@ -30,62 +26,10 @@ from data.events import SystemAlert
 from data.store.db import Database
 from data.store.models import EventLog
 from data.write.services import Services
+from devtools.cluster import RedisServer
 from devtools.factories import add_machines
 from devtools.live_server import LiveServer, free_port, recv_json, recv_until
-from tests.conftest import IN_CI
 from tests.waiting import wait_until
-
-REDIS_SERVER = shutil.which("redis-server")
-
-
-class RedisServer:
-    """`redis-server` on a free loopback port; stop and start it again to test outages."""
-
-    def __init__(self, workdir: Path) -> None:
-        self.workdir = workdir
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        assert REDIS_SERVER is not None
-        args = [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1"]
-        args += ["--save", "", "--appendonly", "no", "--dir", str(self.workdir)]
-        with open(self.workdir / "redis.log", "ab") as log:
-            self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
-        probe = redis.Redis(port=self.port, socket_connect_timeout=0.5)
-        try:
-            wait_until(lambda: self._answers(probe), timeout=10, message="redis-server start")
-        finally:
-            probe.close()
-
-    def _answers(self, client: redis.Redis) -> bool:
-        try:
-            return bool(client.ping())
-        except redis.RedisError:
-            return False
-
-    def stop(self) -> None:
-        """Gone at once, like a crash: no persistence, so the stream is lost."""
-        if self.proc is not None:
-            self.proc.kill()
-            self.proc.wait(10)
-            self.proc = None
-
-    def client(self) -> redis.Redis:
-        return redis.Redis(port=self.port, decode_responses=True)
-
-
-@pytest.fixture(scope="module")
-def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    if REDIS_SERVER is None:
-        if IN_CI:
-            pytest.fail("CI=true but redis-server is not installed")
-        pytest.skip("redis-server not installed")
-    server = RedisServer(tmp_path_factory.mktemp("redis"))
-    server.start()
-    yield server
-    server.stop()
 
 
 def parse_frame(data: bytes) -> dict[str, Any]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Iterator
 
 import pytest
 import redis
@@ -19,21 +18,9 @@ from app.factory import create_app
 from app.login_throttle import ACCOUNT_RULE, PAIR_RULE, LoginThrottle, Rule
 from app.realtime.limits import SocketSlots
 from app.redis_throttle import RedisLoginThrottle
-from devtools.cluster import REDIS_SERVER, RedisServer
+from devtools.cluster import RedisServer
 from devtools.live_server import free_port
-from tests.conftest import IN_CI
 from tests.waiting import wait_until
-
-
-@pytest.fixture(scope="module")
-def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    if REDIS_SERVER is None:
-        if IN_CI:
-            pytest.fail("CI=true but redis-server is not installed")
-        pytest.skip("redis-server not installed")
-    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -38,26 +38,20 @@ from components.settings import (
 )
 from data.accounts.tokens import Principal
 from data.read.calendar_queries import calendar_json, load_calendar
-from devtools.factories import add_machines
+from devtools.factories import add_machines, shift
 
 BERLIN = ZoneInfo("Europe/Berlin")
 DOCUMENT = {
     "timezone": "Europe/Berlin",
     "shifts": [
-        {
-            "name": "Early",
-            "start": "06:00",
-            "end": "14:00",
-            "days": ["mon", "tue", "wed", "thu", "fri"],
-            "breaks": [{"start": "10:00", "end": "10:30"}],
-        },
-        {
-            "name": "Night",
-            "start": "22:00",
-            "end": "06:00",
-            "days": ["mon", "tue", "wed", "thu", "sun"],
-            "breaks": [{"start": "23:30", "end": "00:15"}, {"start": "03:00", "end": "03:30"}],
-        },
+        shift("Early", "06:00", "14:00", breaks=(("10:00", "10:30"),)),
+        shift(
+            "Night",
+            "22:00",
+            "06:00",
+            days=("mon", "tue", "wed", "thu", "sun"),
+            breaks=(("23:30", "00:15"), ("03:00", "03:30")),
+        ),
     ],
     "planned_stops": [
         {
