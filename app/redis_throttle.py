@@ -21,17 +21,14 @@ from collections.abc import Callable
 import redis
 
 from app.login_throttle import ACCOUNT_RULE, ADDRESS_RULE, MAX_KEYS, PAIR_RULE, LoginThrottle, Rule
+from app.redis_clock import NOW_MS
 
 log = logging.getLogger(__name__)
 
-_NOW = """
-local clock = redis.call('TIME')
-local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
-"""
 
 # KEYS: counters; ARGV: for each, threshold, first delay ms, cap ms, forget ms.
 FAIL = (
-    _NOW
+    NOW_MS
     + """
 for i, key in ipairs(KEYS) do
   local base = (i - 1) * 4
@@ -50,7 +47,7 @@ return 0
 
 # KEYS: counters. Returns the milliseconds until the last of their lock-outs ends (0: none).
 WAIT = (
-    _NOW
+    NOW_MS
     + """
 local wait = 0
 for _, key in ipairs(KEYS) do

@@ -20,21 +20,19 @@ from dataclasses import dataclass, field
 
 import redis
 
+from app.redis_clock import NOW_MS
+
 log = logging.getLogger(__name__)
 
 SLOT_TTL_S = 20.0
 SLOT_REFRESH_S = 5.0
 REFRESH_CHUNK = 500  # slots per script call: bounds one call's length under many sockets
 
-_NOW = """
-local clock = redis.call('TIME')
-local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
-"""
 
 # KEYS[1]: the user's set, KEYS[2]: the address's set. ARGV: slot, ttl ms, user cap (-1: the
 # user is not counted, e.g. anonymous), address cap. Returns 0 (taken), 1 (user), 2 (address).
 RESERVE = (
-    _NOW
+    NOW_MS
     + """
 local ttl = tonumber(ARGV[2])
 local user_cap = tonumber(ARGV[3])
@@ -56,7 +54,7 @@ return 0
 
 # KEYS: sets; ARGV[1]: ttl ms, ARGV[i + 1]: the slot held in KEYS[i].
 REFRESH = (
-    _NOW
+    NOW_MS
     + """
 local ttl = tonumber(ARGV[1])
 for i, key in ipairs(KEYS) do
