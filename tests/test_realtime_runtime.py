@@ -23,7 +23,6 @@ from app.realtime.runtime import EXTENSION_KEY, Realtime
 from data.events import SystemAlert
 from data.store.db import Database
 from data.write.services import Services
-from tests.test_redis_backend import RedisServer, redis_server  # noqa: F401 - the fixture
 from tests.waiting import wait_until
 
 
@@ -134,7 +133,7 @@ def test_going_away_ends_every_connection(built: AppContext) -> None:
     assert [conn.take(timeout=0) for conn in conns] == ["going_away"] * 3
 
 
-def test_two_runtimes_on_one_redis(tmp_path, redis_server, monkeypatch) -> None:  # noqa: F811
+def test_two_runtimes_on_one_redis(tmp_path, redis_server, monkeypatch) -> None:
     """Two apps (as two processes would build them) on one database file and one Redis:
     started, an event written through one reaches a connection of the other at once."""
     monkeypatch.setenv("MILLDASH_REDIS_STREAM", f"milldash:test:{tmp_path.name}")

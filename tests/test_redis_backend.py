@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 import uuid
 from collections.abc import Iterator
@@ -273,3 +274,21 @@ def test_ticket_through_one_server_reaches_a_socket_on_another(tmp_path, redis_s
     finally:
         one.stop(), other.stop()
         one.db.dispose(), other.db.dispose()
+
+
+def test_a_forked_worker_marks_its_stream_entries_as_its_own(db, redis_server, key):
+    """Under --workers the backend is built before the fork: each worker must still skip only
+    its own entries, or it would skip the other workers' and wait for the relay."""
+    backend = RedisBackend(redis_server.url, db, key=key)
+    parent = backend.origin
+    read_end, write_end = os.pipe()
+    child = os.fork()
+    if child == 0:  # the worker
+        os.write(write_end, backend.origin.encode())
+        os._exit(0)
+    os.waitpid(child, 0)
+    forked = os.read(read_end, 64).decode()
+    os.close(read_end)
+    os.close(write_end)
+    assert forked and forked != parent
+    assert backend.origin == parent  # stable within a process

@@ -26,10 +26,10 @@ from sqlalchemy import create_engine, text
 
 from data.accounts.tokens import create_token
 from data.store.db import Database
+from devtools.cluster import RedisServer
 from devtools.factories import add_machines
 from devtools.live_server import free_port, recv_json, recv_until
 from devtools.processes import stop_process, wait_until_healthy
-from tests.test_redis_backend import RedisServer, redis_server  # noqa: F401 - the fixture
 from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -132,7 +132,7 @@ def alive(pid: int) -> bool:
 def cluster(
     tmp_path: Path,
     db_url: str,
-    redis_server: RedisServer,  # noqa: F811
+    redis_server: RedisServer,
 ) -> Iterator[Workers]:
     """Two workers on an empty database (SQLite file or a fresh PostgreSQL database)."""
     workers = Workers(
@@ -222,7 +222,7 @@ def test_two_workers_serve_one_port_and_every_event_reaches_every_socket(
 def test_demo_simulator_runs_in_exactly_one_process(
     tmp_path: Path,
     db_url: str,
-    redis_server: RedisServer,  # noqa: F811
+    redis_server: RedisServer,
 ) -> None:
     """Demo on: the plant is seeded once; the simulator's lock (Redis with SQLite, an advisory
     lock with PostgreSQL) names one worker; when that worker dies, another takes over."""

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import random
 import threading
 import uuid
@@ -81,7 +82,7 @@ class RedisBackend:
         self.maxlen = maxlen
         self.block_ms = block_ms
         self.backoff_max_s = backoff_max_s
-        self.origin = uuid.uuid4().hex  # this process's entries, skipped when read back
+        self._origin = ("", 0)  # (mark, pid): see `origin`
         common: dict[str, Any] = {"decode_responses": True, "socket_connect_timeout": timeout_s}
         # A request never waits out a backoff: one immediate retry replaces a pooled connection
         # that a Redis restart broke; reconnecting with backoff is the reader's job.
@@ -100,6 +101,17 @@ class RedisBackend:
         self.outages = 0
         self.resets = 0
         self._db_outage = OutageLog(log, f"reading the Redis stream {key}")
+
+    @property
+    def origin(self) -> str:
+        """This process's mark on its stream entries, which it skips when it reads them back.
+        Per process: under `--workers` the backend is built in the master and copied into
+        every forked worker, and a shared mark would make each skip the others' entries."""
+        mark, pid = self._origin
+        if pid != os.getpid():
+            mark = uuid.uuid4().hex
+            self._origin = (mark, os.getpid())
+        return mark
 
     # -- the Backend port ---------------------------------------------------------------------
 
