@@ -4,6 +4,7 @@
     python -m bench.fanout --clients 1000 --seconds 30 --rate 10 --json out.json
     python -m bench.fanout --wait-quiet 600       # on a shared box: wait for idle CPUs first
     python -m bench.fanout --quick                # smoke run: N = 50 for 3 s
+    python -m bench.fanout --clients 2000 --processes 1,2 --via direct,nginx
 
 For each N and each server -- Mill Dash (`python -m app --no-demo` on a temp SQLite file,
 started by devtools.live_server.LiveServer) and the reference (bench/reference_broadcaster.py) --
@@ -13,8 +14,10 @@ process POSTs `/api/v1/tickets` (operator token) on a fixed schedule, so one clo
 ends: latency is `perf_counter()` when a client reads the ticket's `maintenance_alert` (matched
 by title) minus `perf_counter()` just before the POST's bytes were written. RSS per idle
 connection is the server's VmRSS after opening the N sockets minus before, over N; CPU figures
-come from /proc. Results and analysis: docs/benchmarks/fanout.md. It is a measurement: the exit
-status is 0 whether the targets hold or not (2 for bad flags, 130 when interrupted).
+come from /proc. With `--processes 2` Mill Dash also runs as two processes on one Redis, either
+as `--workers 2` on one port (`--via direct`) or as two processes behind nginx (`--via nginx`):
+bench/fanout_cluster.py. Results and analysis: docs/benchmarks/fanout.md. It is a measurement:
+the exit status is 0 whether the targets hold or not (2 for bad flags, 130 when interrupted).
 """
 
 from __future__ import annotations
@@ -31,13 +34,15 @@ from pathlib import Path
 from typing import Any
 
 from bench.fanout_clients import say, worker_main
-from bench.fanout_report import print_table, print_targets
+from bench.fanout_cluster import VIAS, cluster_kind, missing_binaries
+from bench.fanout_report import print_scale_targets, print_table, print_targets
 from bench.fanout_servers import ROOT, OursServer, ReferenceServer, children, warm_up
 from bench.proc_stats import (
     cpu_seconds,
     machine_busy_seconds,
     raise_nofile,
-    vmrss_kb,
+    total_cpu_seconds,
+    total_vmrss_kb,
     wait_for_quiet,
 )
 from devtools.processes import stop_process
@@ -58,10 +63,11 @@ def run_one(kind: type, n: int, args: argparse.Namespace, tag: str) -> dict[str,
         if args.keep:
             say(label, f"logs kept in {tmp}")
         worker = None
+        pids, infra = server.pids, server.infra_pids  # servers' figures summed; nginx, Redis
         try:
-            warm_up(server)
+            warm_up(server, 1 if server.processes == 1 else 2 * server.processes)
             time.sleep(0.5)
-            rss_before = vmrss_kb(server.pid)
+            rss_before, infra_before = total_vmrss_kb(pids), total_vmrss_kb(infra)
             cfg = {
                 "label": label,
                 "n": n,
@@ -88,37 +94,54 @@ def run_one(kind: type, n: int, args: argparse.Namespace, tag: str) -> dict[str,
             assert worker.stdin is not None and worker.stdout is not None
             worker.stdin.write(json.dumps(cfg) + "\n")
             worker.stdin.flush()
-            out: dict[str, Any] = {"server": server.name, "n": n, "rss_before_kb": rss_before}
+            out: dict[str, Any] = {
+                "server": server.name,
+                "n": n,
+                "processes": server.processes,
+                "via": getattr(server, "via", ""),
+                "server_pids": pids,
+                "rss_before_kb": rss_before,
+            }
             for line in worker.stdout:
                 msg = json.loads(line)
                 if msg["event"] == "connected":
                     time.sleep(1.0)  # let the handshakes' garbage settle
-                    out["rss_idle_kb"] = vmrss_kb(server.pid)
-                    idle0 = cpu_seconds(server.pid)
+                    out["rss_idle_kb"] = total_vmrss_kb(pids)
+                    out["infra_rss_per_conn_kb"] = (total_vmrss_kb(infra) - infra_before) / n
+                    idle0 = total_cpu_seconds(pids)
                     time.sleep(IDLE_S)
-                    out["idle_cpu"] = (cpu_seconds(server.pid) - idle0) / IDLE_S
+                    out["idle_cpu"] = (total_cpu_seconds(pids) - idle0) / IDLE_S
                     out["connect_s"] = msg["connect_s"]
+                    if server.processes > 1:  # after the idle reading: asking costs CPU
+                        out["socket_holders"] = server.holders
+                        out["sockets_per_process"] = server.socket_counts()
+                        say(label, f"sockets per process: {out['sockets_per_process']}")
                     worker.stdin.write("go\n")
                     worker.stdin.flush()
                 elif msg["event"] == "publishing":
-                    srv0, cli0 = cpu_seconds(server.pid), cpu_seconds(worker.pid)
+                    srv0, cli0 = total_cpu_seconds(pids), cpu_seconds(worker.pid)
+                    infra0 = total_cpu_seconds(infra)
                     busy0, wall0 = machine_busy_seconds(), time.perf_counter()
                 elif msg["event"] == "drained":
                     wall = time.perf_counter() - wall0
-                    out["server_cpu_s"] = cpu_seconds(server.pid) - srv0
+                    out["server_cpu_s"] = total_cpu_seconds(pids) - srv0
                     out["window_s"] = wall
                     out["server_cpu"] = out["server_cpu_s"] / wall
                     out["client_cpu"] = (cpu_seconds(worker.pid) - cli0) / wall
+                    out["infra_cpu"] = (total_cpu_seconds(infra) - infra0) / wall
                     # Whatever else ran on the machine meanwhile (other jobs share these cores).
                     busy = (machine_busy_seconds() - busy0) / wall
-                    out["other_cpu"] = busy - out["client_cpu"] - out["server_cpu"]
-                    out["rss_loaded_kb"] = vmrss_kb(server.pid)
+                    mine = out["client_cpu"] + out["server_cpu"] + out["infra_cpu"]
+                    out["other_cpu"] = busy - mine
+                    out["rss_loaded_kb"] = total_vmrss_kb(pids)
                 elif msg["event"] == "result":
                     out.update({k: v for k, v in msg.items() if k != "event"})
                     break
             else:
                 raise RuntimeError(f"client process for {label} failed (its error is above)")
             out["rss_per_conn_kb"] = (out["rss_idle_kb"] - rss_before) / n
+            if server.processes > 1:
+                out["posts_per_process"] = server.post_counts()
             # Server CPU per delivered frame beyond what the idle sockets cost anyway: unlike
             # latency, it barely moves when other jobs share the cores.
             busy = out["server_cpu_s"] - out["idle_cpu"] * out["window_s"]
@@ -158,6 +181,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default="mill-dash,reference",
         help="which servers to run (default mill-dash,reference)",
     )
+    parser.add_argument(
+        "--processes",
+        default="1",
+        help="comma list of Mill Dash process counts (default 1); more than one runs on a "
+        "redis-server of the bench's own",
+    )
+    parser.add_argument(
+        "--via",
+        default="direct",
+        help="for more than one process, comma list of: direct (`--workers N` on one port), "
+        "nginx (N processes behind nginx); default direct",
+    )
     parser.add_argument("--json", type=Path, help="also write the raw results here")
     parser.add_argument(
         "--wait-quiet",
@@ -175,9 +210,28 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         args.ns = [int(x) for x in args.clients.split(",") if x.strip()]
     except ValueError:
         parser.error("--clients must be a comma list of whole numbers, e.g. 100,500,1000")
-    args.kinds = [k for k in (OursServer, ReferenceServer) if k.name in args.servers.split(",")]
+    try:
+        processes = [int(x) for x in args.processes.split(",") if x.strip()]
+    except ValueError:
+        parser.error("--processes must be a comma list of whole numbers, e.g. 1,2")
+    vias = [v.strip() for v in args.via.split(",") if v.strip()]
+    if not processes or min(processes) < 1 or not vias or set(vias) - set(VIAS):
+        parser.error("--processes must be positive and --via a comma list of direct, nginx")
+    servers = args.servers.split(",")
+    args.kinds = []
+    if "mill-dash" in servers:
+        for count in dict.fromkeys(processes):
+            if count == 1:
+                args.kinds.append(OursServer)
+            else:
+                args.kinds += [cluster_kind(count, via) for via in dict.fromkeys(vias)]
+    if "reference" in servers:
+        args.kinds.append(ReferenceServer)
     if not args.kinds:
         parser.error("--servers must name mill-dash and/or reference")
+    missing = missing_binaries(processes, vias) if "mill-dash" in servers else []
+    if missing:
+        parser.error(f"{' and '.join(missing)} not installed (needed for --processes > 1)")
     if not args.ns or min(args.ns) < 1 or args.seconds <= 0 or args.rate <= 0:
         parser.error("--clients, --seconds and --rate must be positive")
     return args
@@ -210,6 +264,7 @@ def main(argv: list[str] | None = None) -> int:
             stop_process(proc)
     print_table(results, args)
     print_targets(results)
+    print_scale_targets(results)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
     return 0

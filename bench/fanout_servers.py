@@ -1,5 +1,6 @@
-"""The two servers of the fan-out bench: Mill Dash itself and the asyncio reference
-broadcaster, each in a child process, and a warm-up through the whole path."""
+"""The two single-process servers of the fan-out bench: Mill Dash itself and the asyncio
+reference broadcaster, each in a child process, and a warm-up through the whole path
+(several processes: bench/fanout_cluster.py)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ class OursServer:
     """`python -m app --no-demo` via devtools.live_server.LiveServer on a temp SQLite file."""
 
     name = "mill-dash"
+    processes = 1
+    infra_pids: list[int] = []
 
     def __init__(self, workdir: Path, n: int) -> None:
         from devtools.factories import add_machines
@@ -40,6 +43,7 @@ class OursServer:
         assert self.live.proc is not None
         children.append(self.live.proc)
         self.pid = self.live.proc.pid
+        self.pids = [self.pid]
         self.port = self.live.port
         self.token = self.live.tokens["operator"]
         self.ws_url = f"{self.live.ws_url}?subscribe=maintenance&token={self.live.tokens['viewer']}"
@@ -52,6 +56,8 @@ class ReferenceServer:
     """bench/reference_broadcaster.py: WebSocket on one port, the POST on another."""
 
     name = "reference"
+    processes = 1
+    infra_pids: list[int] = []
 
     def __init__(self, workdir: Path, n: int) -> None:
         from devtools.live_server import free_port
@@ -71,6 +77,7 @@ class ReferenceServer:
         )
         children.append(self.proc)
         self.pid = self.proc.pid
+        self.pids = [self.pid]
         health = f"http://127.0.0.1:{self.port}/api/v1/health"
         wait_until_healthy(health, self.proc, 10.0, log_path, poll=0.05)
 
@@ -78,22 +85,29 @@ class ReferenceServer:
         stop_process(self.proc)
 
 
-def warm_up(server: Any) -> None:
-    """One socket and one ticket through the whole path, so first-use costs are not counted."""
+def warm_up(server: Any, sockets: int = 1) -> None:
+    """`sockets` sockets and as many tickets through the whole path, each ticket to every
+    socket, so first-use costs are not counted (several, so every process of a cluster is
+    likely to hold one and to write one)."""
     import requests
     import websocket
 
-    ws = websocket.create_connection(server.ws_url, timeout=10)
+    opened = []
     try:
-        assert json.loads(ws.recv())["type"] == "welcome"
-        body = {"machine_id": server.machine_ids[0], "title": "warm-up", "priority": "low"}
-        answer = requests.post(
-            f"http://127.0.0.1:{server.port}/api/v1/tickets",
-            json=body,
-            headers={"Authorization": f"Bearer {server.token}"},
-            timeout=10,
-        )
-        answer.raise_for_status()
-        assert json.loads(ws.recv())["type"] == "maintenance_alert"
+        for _ in range(sockets):
+            opened.append(websocket.create_connection(server.ws_url, timeout=10))
+            assert json.loads(opened[-1].recv())["type"] == "welcome"
+        for i in range(sockets):
+            body = {"machine_id": server.machine_ids[0], "title": f"warm-up {i}", "priority": "low"}
+            answer = requests.post(
+                f"http://127.0.0.1:{server.port}/api/v1/tickets",
+                json=body,
+                headers={"Authorization": f"Bearer {server.token}"},
+                timeout=10,
+            )
+            answer.raise_for_status()
+            for ws in opened:
+                assert json.loads(ws.recv())["type"] == "maintenance_alert"
     finally:
-        ws.close()
+        for ws in opened:
+            ws.close()

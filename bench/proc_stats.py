@@ -59,3 +59,29 @@ def cpu_seconds(pid: int) -> float:
     """utime + stime of a process (all its threads)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def total_cpu_seconds(pids: list[int]) -> float:
+    """cpu_seconds summed over several processes (e.g. a master and its workers)."""
+    return sum(cpu_seconds(pid) for pid in pids)
+
+
+def total_vmrss_kb(pids: list[int]) -> int:
+    """VmRSS summed over several processes. Pages forked processes share are counted once per
+    process, so compare two sums of the same processes rather than read one."""
+    return sum(vmrss_kb(pid) for pid in pids)
+
+
+def child_pids(parent: int) -> list[int]:
+    """The live children of `parent`, from every /proc/<pid>/stat's parent field."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        if int(fields[1]) == parent and fields[0] != "Z":
+            found.append(int(entry.name))
+    return sorted(found)

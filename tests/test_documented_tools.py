@@ -5,6 +5,7 @@ its report, not its figures."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -13,7 +14,9 @@ from pathlib import Path
 import pytest
 
 from devtools.browser import require_chromium
+from devtools.cluster import NGINX, REDIS_SERVER
 from scripts import screenshots
+from tests.conftest import IN_CI
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
@@ -24,6 +27,7 @@ CASES: dict[str, tuple[list[str], bool]] = {
     "bench.queries": (["--machines", "2", "--days", "2", "--runs", "2"], False),
     "bench.fanout": (["--clients", "5", "--seconds", "1", "--rate", "5", "--drain", "2"], False),
     "bench.export": (["--rows", "2000", "--repeat", "1"], False),
+    "bench.redis_stream": (["--quick"], False),
     "bench.login_flood": (["--clients", "2", "--seconds", "1", "--cycles", "1"], False),
     "bench.ui_latency": (
         ["--tickets", "3", "--gap-ms", "100", "--wall-tickets", "3", "--burst", "5"],
@@ -31,6 +35,21 @@ CASES: dict[str, tuple[list[str], bool]] = {
     ),
     "scripts.screenshots": (["--out", "{tmp}"], True),
 }
+
+
+# Servers a tool starts itself, which must be installed (in CI they are).
+NEEDS: dict[str, list[tuple[str, str | None]]] = {
+    "bench.redis_stream": [("redis-server", REDIS_SERVER)]
+}
+
+
+def require(needs: list[tuple[str, str | None]]) -> None:
+    """Skip without these programs, or fail under CI=true."""
+    missing = [name for name, path in needs if not path]
+    if missing:
+        if IN_CI:
+            pytest.fail(f"CI=true but {' and '.join(missing)} not installed")
+        pytest.skip(f"{' and '.join(missing)} not installed")
 
 
 def documented_tools() -> set[str]:
@@ -47,6 +66,7 @@ def test_documented_tool_runs(module: str, tmp_path: Path) -> None:
     argv, needs_browser = CASES[module]
     if needs_browser:
         require_chromium()
+    require(NEEDS.get(module, []))
     args = [a.replace("{tmp}", str(tmp_path)) for a in argv]
     done = subprocess.run(
         [sys.executable, "-m", module, *args],
@@ -63,3 +83,35 @@ def test_documented_tool_runs(module: str, tmp_path: Path) -> None:
         shots = sorted(tmp_path.glob("*.png"))
         expected = len(screenshots.PAGES) + len(screenshots.ADMIN_PAGES) + len(screenshots.EXTRA)
         assert len(shots) == expected and all(p.stat().st_size > 20_000 for p in shots), shots
+
+
+# The documented smoke form of the fan-out bench on several processes (its own redis-server and
+# nginx): every server delivers every ticket, and both processes of each cluster hold sockets.
+FANOUT_SEVERAL = ["--quick", "--processes", "1,2", "--via", "direct,nginx"]
+
+
+def test_fanout_on_several_processes_delivers_everything(tmp_path: Path) -> None:
+    doc = (ROOT / "docs" / "benchmarks" / "fanout.md").read_text()
+    assert f"python -m bench.fanout {' '.join(FANOUT_SEVERAL)}" in doc
+    require([("nginx", NGINX), ("redis-server", REDIS_SERVER)])
+    out = tmp_path / "fanout.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.fanout", *FANOUT_SEVERAL, "--json", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    report = done.stdout + done.stderr
+    assert done.returncode == 0 and "Traceback" not in report, report[-3000:]
+    rows = {row["server"]: row for row in json.loads(out.read_text())}
+    assert set(rows) == {"mill-dash", "mill-dash x2 direct", "mill-dash x2 nginx", "reference"}
+    for row in rows.values():
+        assert row["missing"] == 0 and row["duplicates"] == 0, row
+        assert row["post_errors"] == 0, row
+    for name in ("mill-dash x2 direct", "mill-dash x2 nginx"):
+        counts = rows[name]["sockets_per_process"]
+        assert len(counts) == 2 and min(counts) > 0 and sum(counts) == 50, (name, counts)
+    assert min(rows["mill-dash x2 nginx"]["posts_per_process"]) > 0  # round robin: both wrote
+    assert "cross-process delivery adds p50 <= 5 ms (direct)" in done.stdout
+    assert "cross-process delivery adds p50 <= 5 ms (nginx)" in done.stdout
