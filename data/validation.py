@@ -80,6 +80,15 @@ class _Input(BaseModel):
         return value
 
 
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        """PostgreSQL cannot store U+0000 in text, and no person types it."""
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("must not contain the NUL character (U+0000)")
+        return value
+
+
 class StatusReport(_Input):
     status: MachineStatus
     reason: str | None = Field(default=None, max_length=200)

@@ -268,6 +268,15 @@ def test_create_ticket_validation(api, body):
     assert api.rows(Ticket) == 0
 
 
+def test_text_with_a_nul_character_is_refused_on_every_database(api):
+    """PostgreSQL cannot store U+0000: refused as bad input (400), never a 500 there."""
+    body = {"machine_id": 1, "title": "Leak\x00", "priority": "low", "description": "a\x00b"}
+    error = assert_error(api.call("POST", "/tickets", json=body), 400)
+    assert error["details"]["title"] == "The title must not contain the NUL character (U+0000)."
+    assert "description" in error["details"]
+    assert api.rows(Ticket) == 0
+
+
 def test_patch_ticket_workflow(api):
     ticket = make_ticket(api)
     ok = api.call("PATCH", f"/tickets/{ticket['id']}", "operator", json={"status": "in_progress"})

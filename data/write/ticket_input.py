@@ -46,6 +46,8 @@ def _sentence(field: str, error: dict[str, Any]) -> str:
     if kind == "string_too_long":
         most = limits.get("max_length", 0)
         return f"{name.capitalize()} can have at most {most:,} characters."
+    if kind == "value_error" and limits.get("error"):
+        return f"{name.capitalize()} {limits['error']}."
     if kind.startswith("string"):
         return f"{name.capitalize()} must be text."
     return f"{name.capitalize()} is not valid."

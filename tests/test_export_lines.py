@@ -1,0 +1,177 @@
+"""The CSV lines SQLite builds (data/read/export_lines.py) are byte for byte what the Python rows
+and `csv.writer` make (data/read/ticket_export.py `iter_rows`): hostile text, times on and off
+whole seconds, exact rounding ties, a resolution before its creation, and zones with daylight
+saving, half-hour offsets and a local mean time's odd seconds."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from data.read import export_lines
+from data.read.ticket_export import HEADER, ExportRequest, csv_chunks, iter_rows
+from data.read.ticket_queries import TicketFilter
+from data.store.db import Database
+from data.store.models import Ticket
+from devtools.factories import add_machines
+
+ZONES = (
+    "UTC",
+    "Europe/Berlin",
+    "Asia/Kolkata",
+    "America/St_Johns",
+    "Australia/Lord_Howe",
+    "Europe/Amsterdam",
+)
+HOSTILE = (
+    "=1+1",
+    "+41 55",
+    "-dash",
+    "@sum",
+    "\tTab first",
+    "\rCR first",
+    " =spaced",
+    "\ufeff=bom",
+    "\uff1dfull width",
+    "\u200b@zero width",
+    'say "hi", then\nleave',
+    "comma, inside",
+    "cr\rinside",
+    "",
+    "plain",
+    "ünïcode",
+    "' quoted already",
+    "%s %w %q printf",
+)
+# Any character but U+0000, which input validation refuses (PostgreSQL cannot store it).
+TEXT = st.characters(blacklist_characters="\x00")
+BASE = datetime(2026, 3, 29, 0, 30)  # Europe's spring change falls inside the rows
+
+
+def python_csv(db: Database, zone: ZoneInfo) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(HEADER)
+    with db.read() as session:
+        for rows in iter_rows(session, TicketFilter(), zone):
+            writer.writerows(rows)
+    return buffer.getvalue().encode("utf-8")
+
+
+def sqlite_csv(db: Database, zone: ZoneInfo) -> bytes:
+    with db.read() as session:
+        assert export_lines.available(session)
+        return b"".join(csv_chunks(session, ExportRequest(zone=zone)))
+
+
+def assert_same(db: Database, zone_name: str) -> None:
+    zone = ZoneInfo(zone_name)
+    fast, slow = sqlite_csv(db, zone), python_csv(db, zone)
+    if fast != slow:
+        for ours, theirs in zip(fast.split(b"\r\n"), slow.split(b"\r\n"), strict=False):
+            assert ours == theirs, zone_name
+    assert fast == slow, zone_name
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Database:
+    database = Database(f"sqlite:///{tmp_path / 'lines.db'}")
+    database.migrate()
+    yield database
+    database.dispose()
+
+
+def add_ticket(db: Database, machine: int, **fields: object) -> None:
+    values = {"title": "Spindle", "priority": "high", "reported_by": "op-anna", **fields}
+    with db.write() as session:
+        session.add(Ticket(machine_id=machine, **values))
+
+
+def test_hostile_text_times_and_ties_match_the_python_rows(db: Database) -> None:
+    machine = add_machines(db, 1)[0]
+    spans = [
+        timedelta(seconds=450),  # 0.125 h: an exact tie, rounded to even
+        timedelta(seconds=18),  # 0.005 h: a tie the float puts above
+        timedelta(seconds=54),  # 0.015 h: a tie the float puts below
+        timedelta(hours=3, microseconds=1),
+        timedelta(hours=1, seconds=17, microseconds=999_999),
+        timedelta(seconds=-30),  # resolved before created (a clock that was wrong)
+        timedelta(microseconds=-1),
+        timedelta(days=400, seconds=1),
+    ]
+    for i, text in enumerate(HOSTILE):
+        created = BASE + timedelta(hours=i, microseconds=(i % 3) * 250_000)
+        spent = spans[i % len(spans)]
+        add_ticket(
+            db,
+            machine,
+            title=text or "t",
+            description=text,
+            assignee=None if i % 4 == 0 else text,
+            reported_by=text,
+            created_at=created,
+            updated_at=created + timedelta(seconds=0.9996),
+            first_response_at=None if i % 2 else created + timedelta(minutes=5),
+            resolved_at=None if i % 5 == 4 else created + spent,
+            closed_at=created + spent + timedelta(days=1) if i % 3 == 0 else None,
+        )
+    add_ticket(db, machine, created_at=datetime(1890, 5, 1, 12), updated_at=datetime(1890, 5, 1))
+    for zone in ZONES:
+        assert_same(db, zone)
+
+
+def test_offset_spans_find_each_change_to_the_second() -> None:
+    spans = export_lines.offset_spans("Europe/Berlin", datetime(2026, 1, 1), datetime(2026, 12, 1))
+    assert spans == (
+        ("2026-01-01 00:00:00.000000", 3600),
+        ("2026-03-29 01:00:00.000000", 7200),
+        ("2026-10-25 01:00:00.000000", 3600),
+    )
+    assert export_lines.offset_spans("UTC", datetime(2026, 1, 1), datetime(2027, 1, 1)) == (
+        ("2026-01-01 00:00:00.000000", 0),
+    )
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.text(TEXT, min_size=1, max_size=30),
+            st.text(TEXT, max_size=40),
+            st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2100, 1, 1)),
+            st.one_of(st.none(), st.integers(min_value=-(10**9), max_value=10**13)),
+        ),
+        min_size=1,
+        max_size=12,
+    ),
+    zone=st.sampled_from(ZONES),
+)
+def test_any_rows_match_the_python_rows(tmp_path_factory, rows, zone) -> None:
+    db = Database(f"sqlite:///{tmp_path_factory.mktemp('prop') / 'p.db'}")
+    try:
+        db.migrate()
+        machine = add_machines(db, 1)[0]
+        for title, description, created, spent_us in rows:
+            created = created.replace(tzinfo=UTC).replace(tzinfo=None)
+            resolved = None if spent_us is None else created + timedelta(microseconds=spent_us)
+            add_ticket(
+                db,
+                machine,
+                title=title,
+                description=description,
+                created_at=created,
+                updated_at=created,
+                resolved_at=resolved,
+            )
+        assert_same(db, zone)
+    finally:
+        db.dispose()
