@@ -13,6 +13,7 @@ from app.api import create_api_blueprint, register_error_handlers
 from app.api.auth import ui_principal
 from app.config import Config
 from app.context import AppContext
+from app.metrics_http import register_metrics
 from app.realtime.runtime import Realtime, make_backend
 from app.security import register_security
 from app.shared_limits import install_shared_limits
@@ -50,6 +51,7 @@ def create_app(
     services = Services(db, publisher or realtime)
     app_ctx = AppContext(config=config, db=db, services=services, realtime=realtime)
     server.extensions["milldash"] = app_ctx
+    register_metrics(server)  # first: request timing starts before any other hook answers
     realtime.init_app(server)  # the backend, the hub and the socket endpoints
     install_shared_limits(server)  # Redis-counted caps: after the handshake, before sign-in
     register_ui_session(server)

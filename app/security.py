@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from html import escape
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -14,10 +15,14 @@ from app.api import client_error, error_response
 from app.api.auth import ui_principal
 from app.context import ctx
 from app.hosts import register_host_check
+from data.roles import UI_ROLES
 
 UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 # Pages that need no session, matched exactly: a prefix match would also open `/loginx`.
-PUBLIC_PATHS = frozenset({"/login", "/login/wall", "/logout", "/_favicon.ico", "/favicon.ico"})
+# `/metrics` checks its own callers (app/metrics_http.py).
+PUBLIC_PATHS = frozenset(
+    {"/login", "/login/wall", "/logout", "/_favicon.ico", "/favicon.ico", "/metrics"}
+)
 # Whole directories that need no session here (the API checks its own callers).
 PUBLIC_PREFIXES = ("/api/", "/assets/", "/_dash-component-suites/")
 DASH_PREFIX = "/_dash-"
@@ -212,9 +217,25 @@ def _gate_ui() -> Any:
             return error_response(401, "unauthorized", "Sign in first.")
         target = request.full_path.rstrip("?")
         return redirect(f"/login?next={quote(target)}", code=303)
+    if who.role not in UI_ROLES:
+        return _not_for_ui(who.role, path)
     if path == DASH_UPDATE and request.method == "POST":
         return _gate_callback(who.role)
     return None
+
+
+def _not_for_ui(role: str, path: str) -> Any:
+    """A role without UI rights (`metrics`: it reads /metrics only) gets no page, no layout
+    and no callback: 403, as JSON on Dash's endpoints, else a short page."""
+    message = f"The {role} role does not open the UI."
+    if path.startswith(DASH_PREFIX):
+        return error_response(403, "forbidden", message)
+    body = (
+        '<!doctype html><html lang="en"><head><title>Not open to your role</title></head>'
+        f"<body><h1>Not open to your role</h1><p>{escape(message)}</p>"
+        '<p><a href="/logout">Sign out</a></p></body></html>'
+    )
+    return body, 403, {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"}
 
 
 # -- headers --------------------------------------------------------------------------------

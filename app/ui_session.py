@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from flask import Flask, current_app, redirect, request, session
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from app import metrics
 from app.api.auth import ui_principal
 from app.context import ctx
 from app.cpu_pool import Busy, CpuPool, default_limit, verify_off_loop
@@ -147,6 +148,7 @@ def _token_link() -> Any:
         return redirect(target, code=303)
     principal = _display_principal(token)
     if principal is None:
+        metrics.LOGIN_FAILURES.inc()
         return redirect(f"/login?{urlencode({'next': target, 'error': 'token'})}", code=303)
     person = _signed_in_person()
     if person is not None:
@@ -206,6 +208,7 @@ def _login() -> Any:
     known = LoginThrottle.account_key(name) in _known_accounts()
     wait = _throttle().retry_after(name, address, known_device=known)
     if wait:
+        metrics.LOGIN_THROTTLED.inc()
         message = f"Too many attempts; try again in {wait} s."
         return _login_page(message, name, next_url, 429, {"Retry-After": str(wait)}, "warning")
     try:
@@ -214,6 +217,7 @@ def _login() -> Any:
         message = "Many sign-ins are being checked right now; try again in a moment."
         return _login_page(message, name, next_url, 503, {"Retry-After": "1"}, "warning")
     if principal is None:
+        metrics.LOGIN_FAILURES.inc()
         _throttle().failed(name, address)
         return _login_page("Wrong name or password.", name, next_url, 401)
     _throttle().succeeded(name, address)
@@ -249,6 +253,7 @@ def _wall_switch() -> Any:
     principal = _display_principal(request.form.get("token", ""))
     target = _wall_target(request.form.get("next"))
     if principal is None:
+        metrics.LOGIN_FAILURES.inc()
         return redirect(f"/login?{urlencode({'next': target, 'error': 'token'})}", code=303)
     remember(principal)
     return redirect(target, code=303)

@@ -10,16 +10,24 @@ Redis reader and the relay) and competes for the demo simulator's cluster lock; 
 process runs the simulator.
 
 Workers serve with gevent's pywsgi through the app's socket-aware handler (TCP_NODELAY, the
-connection ends with its WebSocket). SIGTERM stops gracefully: each worker closes its sockets
-with 1001 (clients reconnect to whoever still serves), finishes its requests, stops the
-simulator (letting go of the lock) and the runtime; SIGINT stops at once.
+connection ends with its WebSocket). Metrics: the master points PROMETHEUS_MULTIPROC_DIR at a
+fresh folder before the app (and prometheus_client) is imported; every process writes its
+values there, a scrape of any worker sums them, and a worker that ends has its open-socket
+gauges dropped (`child_exit`); the master removes the folder when it exits.
+
+SIGTERM stops gracefully: each worker closes its sockets with 1001 (clients reconnect to
+whoever still serves), finishes its requests, stops the simulator (letting go of the lock) and
+the runtime; SIGINT stops at once.
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
+import shutil
 import sys
+import tempfile
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -32,6 +40,8 @@ from app.server import freeze_startup_objects, handler_class, prepare, start_sim
 log = logging.getLogger("milldash")
 # How long a stopping worker may finish its requests (its sockets close at once).
 GRACEFUL_TIMEOUT_S = 8
+# Where prometheus_client's processes share their values (app/metrics.py reads it too).
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 # Concurrent connections per worker (gunicorn's default of 1,000 is too few for sockets).
 WORKER_CONNECTIONS = 10_000
 
@@ -101,6 +111,13 @@ class WorkerHooks:
             self.simulator = start_simulator(self.app_ctx)
         log.info("worker %s serving", os.getpid())
 
+    def child_exit(self, _server: Any, worker: Any) -> None:
+        """In the master, once a worker has ended: its open-socket and pool gauges no longer
+        count (its counters and histograms still do)."""
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
+
     def worker_exit(self, _server: Any, worker: Any) -> None:
         """The worker is leaving: stop the simulator (another process takes over) and the
         runtime. gunicorn also calls this in the master for a worker already gone."""
@@ -138,6 +155,7 @@ class WorkersApplication(BaseApplication):  # type: ignore[misc]
             "post_fork": self.hooks.post_fork,
             "post_worker_init": self.hooks.post_worker_init,
             "worker_exit": self.hooks.worker_exit,
+            "child_exit": self.hooks.child_exit,
         }
         for key, value in settings.items():
             self.cfg.set(key, value)
@@ -146,8 +164,27 @@ class WorkersApplication(BaseApplication):  # type: ignore[misc]
         return self.flask_app
 
 
+def use_metrics_folder() -> str:
+    """Point PROMETHEUS_MULTIPROC_DIR at a new empty folder, removed when this process (not
+    a forked worker, which runs the same exit handlers) exits. Must run before anything
+    imports prometheus_client: the library picks its value store at import."""
+    if "prometheus_client" in sys.modules:
+        raise RuntimeError("prometheus_client was imported before the metrics folder was set")
+    path = tempfile.mkdtemp(prefix="milldash-metrics-")
+    os.environ[MULTIPROC_ENV] = path
+    owner = os.getpid()
+
+    def remove() -> None:
+        if os.getpid() == owner:
+            shutil.rmtree(path, ignore_errors=True)
+
+    atexit.register(remove)
+    return path
+
+
 def serve_workers(config: Config, workers: int) -> int:
     """Prepare once, then run the gunicorn master until SIGTERM or SIGINT."""
+    use_metrics_folder()
     app = prepare(config)
     app_ctx = app.server.extensions["milldash"]
     # Nothing the workers inherit may be a live connection: the master opened the pool to

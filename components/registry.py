@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from data.events import TOPICS
-from data.roles import PERSON_ROLES, ROLES
+from data.roles import PERSON_ROLES, ROLES, UI_ROLES
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,7 @@ PAGES: tuple[Page, ...] = (
         module="callbacks.wall",
         topics=TOPICS,
         nav_label="Wall",
-        roles=ROLES,
+        roles=UI_ROLES,
         new_tab=True,
     ),
     Page(

@@ -16,7 +16,7 @@ from data.roles import RANK
 from data.store.models import ApiToken, EventLog, Ticket, User
 from devtools.factories import add_machines
 
-IDENTITIES = ("anonymous", "revoked", "display", "viewer", "operator", "admin")
+IDENTITIES = ("anonymous", "revoked", "display", "viewer", "operator", "admin", "metrics")
 
 # (method, path, body, minimum role, display allowed)
 ENDPOINTS: list[tuple[str, str, Any, str | None, bool]] = [
@@ -39,6 +39,7 @@ ENDPOINTS: list[tuple[str, str, Any, str | None, bool]] = [
     ("GET", "/api/v1/admin/users", None, "admin", False),
     ("POST", "/api/v1/admin/users", {"role": "viewer", "name": "newbie"}, "admin", False),
     ("DELETE", "/api/v1/admin/tokens/99", None, "admin", False),
+    ("GET", "/metrics", None, "metrics", False),
 ]
 
 
@@ -47,6 +48,10 @@ def expected(identity: str, minimum: str | None, display_ok: bool) -> int:
         return 200
     if identity in ("anonymous", "revoked"):
         return 401
+    if minimum == "metrics":  # GET /metrics: a metrics or an admin token
+        return 200 if identity in ("metrics", "admin") else 403
+    if identity == "metrics":  # reads /metrics and nothing else
+        return 403
     if identity == "display":
         return 200 if display_ok else 403
     return 200 if RANK[identity] >= RANK[minimum] else 403

@@ -31,6 +31,7 @@ from data.accounts.tokens import verify_token
 from data.accounts.users import authenticate
 from data.store.db import Database
 from data.store.models import ApiToken, Machine, User
+from devtools.cluster import REDIS_SERVER, RedisServer
 from devtools.live_server import free_port
 from devtools.processes import stop_process, wait_until_healthy
 from tests.conftest import IN_CI
@@ -193,6 +194,19 @@ def _create_token(argv: list[str], tmp_path: Path) -> None:
     assert f"token {principal.token_id} " in done.stderr  # the id revoke-token takes
 
 
+@case("create-token-metrics", "create-token", "--role", "metrics", "--name", "prometheus")
+def _create_token_metrics(argv: list[str], tmp_path: Path) -> None:
+    # A token for a Prometheus scraper (docs/metrics.md): it reads GET /metrics, nothing else.
+    db_url = sqlite_url(tmp_path / "tokens.db")
+    done = run_app(db_url, *argv)
+    assert done.returncode == 0, done.stderr
+    assert len(done.stdout.splitlines()) == 1
+    db = Database(db_url)
+    principal = verify_token(db, done.stdout.strip())
+    db.dispose()
+    assert principal is not None and (principal.role, principal.name) == ("metrics", "prometheus")
+
+
 @case("create-user", "create-user", "--role", "operator", "--name", "kim")
 def _create_user(argv: list[str], tmp_path: Path) -> None:
     db_url = sqlite_url(tmp_path / "users.db")
@@ -320,7 +334,7 @@ def test_help(command: str, tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(f"usage: python -m app {command}".rstrip())
     if command in ("create-token", "create-user"):
-        assert "one of viewer, operator, admin, display" in done.stdout
+        assert "one of viewer, operator, admin, display, metrics" in done.stdout
     assert not (tmp_path / "unused.db").exists()
 
 
@@ -409,17 +423,20 @@ def _serve_redis_unreachable(argv: list[str], tmp_path: Path) -> None:
         assert body["broker_error"]
 
 
-@case("serve-workers", "--workers", "2", "--redis-url", "REDIS_URL")
-def _serve_workers(argv: list[str], tmp_path: Path) -> None:
-    """Two worker processes, the demo on, on a redis-server of its own (REDIS_URL stands for
-    its URL). tests/test_workers.py covers sockets, events, the simulator's lock and stopping."""
-    from devtools.cluster import REDIS_SERVER, RedisServer
-
+def own_redis(tmp_path: Path) -> RedisServer:
+    """A redis-server of the case's own (REDIS_URL in a case's argv stands for its URL)."""
     if REDIS_SERVER is None:
         if IN_CI:
             pytest.fail("CI=true but redis-server is not installed")
         pytest.skip("redis-server not installed")
-    redis_server = RedisServer(tmp_path).start()
+    return RedisServer(tmp_path).start()
+
+
+@case("serve-workers", "--workers", "2", "--redis-url", "REDIS_URL")
+def _serve_workers(argv: list[str], tmp_path: Path) -> None:
+    """Two worker processes, the demo on, on a redis-server of its own (REDIS_URL stands for
+    its URL). tests/test_workers.py covers sockets, events, the simulator's lock and stopping."""
+    redis_server = own_redis(tmp_path)
     argv = [redis_server.url if word == "REDIS_URL" else word for word in argv]
     try:
         log = tmp_path / "serve.log"
@@ -438,6 +455,26 @@ def _serve_workers(argv: list[str], tmp_path: Path) -> None:
     text = log.read_text()
     assert text.count("created user 'admin'") == 1
     assert text.count("seeding the demo plant") == 1
+
+
+@case("serve-workers-no-demo", "--no-demo", "--workers", "2", "--redis-url", "REDIS_URL")
+def _serve_workers_no_demo(argv: list[str], tmp_path: Path) -> None:
+    """As bench/fanout.py runs it: two workers on an empty plant."""
+    redis_server = own_redis(tmp_path)
+    argv = [redis_server.url if word == "REDIS_URL" else word for word in argv]
+    log = tmp_path / "serve.log"
+    try:
+        with serving(sqlite_url(tmp_path / "empty-workers.db"), argv, log) as url:
+            health = requests.get(f"{url}/api/v1/health", timeout=10).json()
+            assert (health["status"], health["broker"]) == ("ok", "ok")
+            wait_until(
+                lambda: len(set(re.findall(r"worker (\d+) serving", log.read_text()))) == 2,
+                timeout=30,
+                message="two workers",
+            )
+    finally:
+        redis_server.stop()
+    assert "seeding the demo plant" not in log.read_text()
 
 
 @pytest.mark.parametrize("how", ["flag", "env"])

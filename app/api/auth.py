@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 from flask import g, request, session
 
+from app import metrics
 from app.context import ctx
 from data.accounts.tokens import Principal, still_valid, verify_token
 from data.errors import ServiceError
@@ -36,9 +37,11 @@ def current_principal() -> Principal | None:
     if header:
         scheme, _, secret = header.partition(" ")
         if scheme.lower() != "bearer" or not secret.strip():
+            _refused_once()
             raise Unauthorized("Use 'Authorization: Bearer <token>'.")
         principal = verify_token(ctx().db, secret.strip())
         if principal is None:
+            _refused_once()
             raise Unauthorized("The token is unknown or revoked.")
     elif session.get("principal"):
         principal = _session_principal(session["principal"])
@@ -46,6 +49,14 @@ def current_principal() -> Principal | None:
         principal = ANONYMOUS
     g.principal = principal
     return principal
+
+
+def _refused_once() -> None:
+    """Count a refused bearer token as a failed sign-in, once per request (several checks
+    may ask who is calling)."""
+    if not g.get("milldash_auth_refused"):
+        g.milldash_auth_refused = True
+        metrics.LOGIN_FAILURES.inc()
 
 
 def _session_principal(data: Any) -> Principal | None:

@@ -8,7 +8,9 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import IntEnum
 
+from app import metrics
 from app.realtime.limits import FrameRate
 from data.events import ALL
 
@@ -29,6 +31,14 @@ def text_frame(payload: str) -> bytes:
     else:
         head = bytes((0x81, 127)) + size.to_bytes(8, "big")
     return head + data
+
+
+class Offer(IntEnum):
+    """What `Connection.offer` did with a frame; falsy when it was refused."""
+
+    REFUSED = 0  # the bound was passed, or the connection is closing
+    QUEUED = 1  # the writer sends it
+    SENT = 2  # written to the socket whole, now
 
 
 class _Signal:
@@ -78,21 +88,26 @@ class Connection:
             return False
         return topic == ALL or ALL in self.topics or topic in self.topics
 
-    def offer(self, frame: bytes) -> bool:
-        """Send or queue an encoded frame; False (and overflowed) when the bound is passed.
+    def offer(self, frame: bytes, count: bool = True) -> Offer:
+        """Send or queue an encoded frame; REFUSED (and overflowed) when the bound is passed.
 
         With nothing queued and the writer idle, the frame goes straight to the socket from
         here (one non-blocking send): most frames then cost no wake-up and no second copy.
-        Whatever the socket does not take now is queued for the writer, in order."""
+        Whatever the socket does not take now is queued for the writer, in order (and
+        counted in the metrics when the writer sends it). A frame sent here is counted too,
+        unless `count` is False: the hub counts a fan-out's frames once for all sockets."""
         with self._cond:
             if self.signal is not None:
                 self.dropped += 1
-                return False
+                return Offer.REFUSED
             if self.direct is not None and not self._frames and not self._writing:
                 written = self.direct(frame)
                 if written == len(frame):
-                    return True
+                    if count:
+                        metrics.frames_sent(1, written)
+                    return Offer.SENT
                 if written > 0:
+                    metrics.WS_BYTES_SENT.inc(written)  # the writer counts the frame itself
                     frame = frame[written:]
             if len(self._frames) >= self.max_frames or self._bytes + len(frame) > self.max_bytes:
                 self.signal = _Signal.OVERFLOW
@@ -100,11 +115,11 @@ class Connection:
                 self._frames.clear()
                 self._bytes = 0
                 self._cond.notify()
-                return False
+                return Offer.REFUSED
             self._frames.append(frame)
             self._bytes += len(frame)
             self._cond.notify()
-            return True
+            return Offer.QUEUED
 
     def end(self, signal: str) -> None:
         """Ask the writer to close the socket for `signal` (policy, ended) once it has sent

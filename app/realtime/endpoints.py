@@ -14,6 +14,7 @@ from flask import Flask, jsonify, request
 from flask_sock import Sock
 from simple_websocket import ConnectionClosed
 
+from app import metrics
 from app.api.auth import ANONYMOUS, check_role, current_principal
 from app.context import ctx
 from app.outage import first_line
@@ -110,7 +111,25 @@ def _still_valid(db: Any, principal: Any) -> bool:
 
 
 def _send(ws: Any, frame: dict[str, Any]) -> None:
-    ws.send(json.dumps(frame, separators=(",", ":")))
+    """Send one JSON text frame through simple-websocket, and count it (json.dumps escapes
+    non-ASCII: the payload has one byte per character)."""
+    text = json.dumps(frame, separators=(",", ":"))
+    ws.send(text)
+    metrics.frames_sent(1, metrics.frame_size(len(text)))
+
+
+def _close_code(ws: Any, sent: int | None) -> int:
+    """How a socket ended: the code the server sent, else the client's (1005: its close frame
+    had none), 1009 for a client frame over the limit (simple-websocket closes those itself),
+    else 1006 (the connection dropped without a close frame)."""
+    if sent is not None:
+        return sent
+    if getattr(ws, "close_message", None) is not None:  # set when a client close arrived
+        return int(ws.close_reason)
+    limit = getattr(ws, "max_message_size", None)
+    if limit and getattr(ws, "incoming_message_len", 0) > limit:
+        return 1009
+    return 1006
 
 
 def _reader(ws: Any, conn: Connection, hub: Any, services: Any) -> None:
@@ -219,6 +238,7 @@ def _serve(ws: Any, admin: bool) -> None:
         signed_in=principal != ANONYMOUS,
     )
     live_after = hub.attach(conn)
+    close_code: int | None = None
     reader = threading.Thread(target=_reader, args=(ws, conn, hub, app_ctx.services), daemon=True)
     try:
         _send(
@@ -247,21 +267,24 @@ def _serve(ws: Any, admin: bool) -> None:
                     conn.end(ENDED)
                     item = ENDED
             if isinstance(item, str) and item in CLOSE_CODES:
-                code, message = CLOSE_CODES[item]
-                ws.close(reason=code, message=message)
+                close_code, message = CLOSE_CODES[item]
+                ws.close(reason=close_code, message=message)
                 _await_close_reply()
                 return
             if item == CLOSED:
                 return
             if isinstance(item, list):
                 try:
-                    ws.sock.send(b"".join(item))  # one locked sendall for the whole batch
+                    batch = b"".join(item)
+                    ws.sock.send(batch)  # one locked sendall for the whole batch
+                    metrics.frames_sent(len(item), len(batch))
                 finally:
                     conn.done()
     except (ConnectionClosed, OSError):
         pass
     finally:
         hub.forget(conn)
+        metrics.socket_closed(_close_code(ws, close_code), too_slow=conn.signal == OVERFLOW)
         _shutdown(_server_socket(request.environ) or raw)
 
 
@@ -282,10 +305,12 @@ def _await_close_reply(limit_s: float = 2.0) -> None:
 
 def _replay(ws: Any, hub: Any, conn: Connection, since: int, live_after: int) -> None:
     if hub.replay_plan(since, live_after) == "resync":
+        metrics.RESYNCS.inc()
         _send(ws, {"type": "resync", "seq": live_after})
         return
+    metrics.REPLAYS.inc()
     for event in hub.replay(since, live_after, sorted(conn.topics)):
-        ws.send(json.dumps(event.to_frame(), separators=(",", ":")))
+        _send(ws, event.to_frame())
 
 
 def _server_socket(environ: dict[str, Any]) -> socket.socket | None:

@@ -14,9 +14,10 @@ from datetime import timedelta
 
 from sqlalchemy import and_, delete, func, select, update
 
+from app import metrics
 from app.outage import OutageLog
 from app.realtime.backend import Backend
-from app.realtime.connection import GOING_AWAY, Connection, text_frame
+from app.realtime.connection import GOING_AWAY, Connection, Offer, text_frame
 from app.realtime.presence import Presence
 from data.events import TOPICS, Event
 from data.read.event_queries import latest_seq, oldest_seq
@@ -63,6 +64,7 @@ class Hub:
     # -- Publisher port (services call this after commit) ---------------------------------------
 
     def publish(self, events: list[Event]) -> None:
+        metrics.EVENTS_PUBLISHED.inc(len(events))
         self.backend.publish(events)
 
     # -- ordering and fan-out -------------------------------------------------------------------
@@ -89,15 +91,25 @@ class Hub:
                 # go on from what is left; clients see the jump in seq and refetch.
                 log.warning("events %s..%s left the log", self.last_seq + 1, batch[0].seq - 1)
                 self.last_seq = batch[0].seq - 1
+            relayed = 0
             for event in batch:
                 if event.seq == self.last_seq + 1:
                     self._fanout(event)
+                    relayed += 1
+            metrics.EVENTS_RELAYED.inc(relayed)
 
     def _fanout(self, event: Event) -> None:
         frame = text_frame(json.dumps(event.to_frame(), separators=(",", ":")))
+        sent = taken = 0
         for conn in list(self._connections.values()):
             if conn.wants(event.topic):
-                conn.offer(frame)
+                offered = conn.offer(frame, count=False)
+                sent += offered == Offer.SENT
+                taken += offered != Offer.REFUSED
+        # Counted once per event for all sockets (the writer counts what it sends later).
+        metrics.frames_sent(sent, sent * len(frame))
+        if taken:
+            metrics.event_delivered(event.timestamp)
         self.last_seq = event.seq
         self.events_published += 1
 
@@ -115,11 +127,13 @@ class Hub:
         """Register a connection for live events; returns the seq it goes live after."""
         with self._lock:
             self._connections[conn.client_id] = conn
+            metrics.socket_opened(conn.role, conn.topics)
             return self.last_seq
 
     def detach(self, conn: Connection) -> None:
         with self._lock:
-            self._connections.pop(conn.client_id, None)
+            if self._connections.pop(conn.client_id, None) is not None:
+                metrics.socket_gone(conn.role, conn.topics)
         conn.close()
         self.presence.leave(conn)  # after close: a late announce from its reader is refused
 
@@ -143,7 +157,10 @@ class Hub:
 
     def set_topics(self, conn: Connection, topics: Iterable[str]) -> None:
         with self._lock:
-            conn.topics = set(topics)
+            new = set(topics)
+            if conn.client_id in self._connections:
+                metrics.socket_resubscribed(conn.role, conn.topics, new)
+            conn.topics = new
 
     def replay_plan(self, since: int, live_after: int) -> str:
         """'ok' when every event in (since, live_after] is still retained, else 'resync'."""
