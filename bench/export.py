@@ -1,4 +1,5 @@
-"""Benchmark the CSV export against the obvious pandas way, on one generated SQLite database.
+"""Benchmark the CSV export against the obvious pandas way and the sqlite3 shell, on one
+generated SQLite database.
 
     python -m bench.export                 # 200,000 tickets, each export measured 3 times
     python -m bench.export --rows 1000000 --repeat 1
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import shutil
 import statistics
 import subprocess
 import sys
@@ -31,6 +33,8 @@ MODES = {
     "pandas": "(b) pandas read_sql + to_csv, same columns and guards",
     # Not the same file (no offsets, no hours, no guard): shown for reference only.
     "pandas-plain": "(b') pandas read_sql + to_csv, nothing else",
+    # The floor: C reads and writes the stored values (no offsets, no hours, no guard).
+    "sqlite3-shell": "(c) sqlite3 shell -csv, the stored values",
 }
 
 
@@ -107,6 +111,11 @@ def report(results: dict[str, dict[str, Any]]) -> bool:
                       f"{growth:.0f}x")  # fmt: skip
                 if mode == "pandas":  # the target: the same file, written the obvious way
                     checks.append((wall > 1 and cpu > 1, "streaming is faster than pandas"))
+        if "sqlite3-shell" in results:
+            shell = results["sqlite3-shell"]
+            ratio = ours["seconds"] / shell["seconds"]
+            print(f"streaming / sqlite3 shell: wall {ratio:.2f}x")
+            checks.append((ratio <= 1.5, "streaming within 1.5x of the sqlite3 shell's time"))
     for ok, what in checks:
         print(f"{'PASS' if ok else 'FAIL'}: {what}")
     return all(ok for ok, _ in checks)
@@ -133,6 +142,8 @@ def main(argv: list[str] | None = None) -> int:
     ways = [w.strip() for w in args.ways.split(",") if w.strip()]
     if not ways or set(ways) - set(MODES):
         parser.error(f"--ways: choose from {', '.join(MODES)}")
+    if "sqlite3-shell" in ways and shutil.which("sqlite3") is None:
+        parser.error("the sqlite3 command-line shell is not installed (apt-get install sqlite3)")
     if args.rows < 1 or args.repeat < 1:
         parser.error("--rows and --repeat must be at least 1")
     if not Path("/proc/self/clear_refs").exists():
