@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
-from app.config import Config
+from app.config import Config, log_format_error
 from data.errors import ServiceError
 from data.roles import ROLES
 
@@ -40,6 +40,11 @@ def _server_options(parser: argparse.ArgumentParser) -> None:
         "--access-log",
         action="store_true",
         help="log every request (MILLDASH_ACCESS_LOG=1); default: errors, slow, sign-ins",
+    )
+    parser.add_argument(
+        "--log-format",
+        metavar="FORMAT",
+        help="text (default) or json: one JSON object per line (MILLDASH_LOG_FORMAT)",
     )
 
 
@@ -120,6 +125,8 @@ def config_from(args: argparse.Namespace) -> Config:
         config.allowed_origins = [o.strip() for o in args.allowed_origins.split(",") if o.strip()]
     if getattr(args, "access_log", False):
         config.access_log = True
+    if getattr(args, "log_format", None):
+        config.log_format = args.log_format.strip().lower()
     if getattr(args, "no_demo", False):
         config.demo = False
     return config
@@ -225,7 +232,11 @@ def _serve(config: Config, args: argparse.Namespace) -> int:
     if isinstance(workers, str):
         print(workers, file=sys.stderr)
         return 2
-    error = redis_url_error(config.redis_url) or workers_error(workers, config.redis_url)
+    error = (
+        redis_url_error(config.redis_url)
+        or workers_error(workers, config.redis_url)
+        or log_format_error(config.log_format)
+    )
     if error:
         print(error, file=sys.stderr)
         return 2

@@ -17,6 +17,16 @@ def _env_bool(name: str, default: bool) -> bool:
     return raw.strip().lower() not in ("0", "false", "no", "off")
 
 
+LOG_FORMATS = ("text", "json")
+
+
+def log_format_error(value: str) -> str | None:
+    """One line saying why `value` is no log format, or None."""
+    if value in LOG_FORMATS:
+        return None
+    return f"error: --log-format/MILLDASH_LOG_FORMAT must be text or json, not {value!r}"
+
+
 @dataclass
 class Config:
     host: str = "127.0.0.1"
@@ -32,6 +42,10 @@ class Config:
     trusted_proxies: int = 0
     # Every request in the log; off: errors, slow requests and sign-ins only.
     access_log: bool = False
+    # "text" for people, "json" for one JSON object per line (app/log_format.py).
+    log_format: str = "text"
+    # Prometheus metrics (docs/metrics.md); off: /metrics answers 404 and nothing is counted.
+    metrics: bool = True
     # Growing delays after failed sign-ins (docs/security.md); off only to benchmark Argon2.
     login_throttle: bool = True
     # Password checks (Argon2) running at once; 0: one per two cores.
@@ -73,6 +87,8 @@ class Config:
             secure_cookies=_env_bool("MILLDASH_SECURE_COOKIES", False),
             trusted_proxies=int(env.get("MILLDASH_TRUSTED_PROXIES", "0")),
             access_log=_env_bool("MILLDASH_ACCESS_LOG", False),
+            log_format=env.get("MILLDASH_LOG_FORMAT", "").strip().lower() or "text",
+            metrics=_env_bool("MILLDASH_METRICS", True),
             login_throttle=_env_bool("MILLDASH_LOGIN_THROTTLE", True),
             password_checks=int(env.get("MILLDASH_PASSWORD_CHECKS", "0")),
             secret_key=env.get("MILLDASH_SECRET_KEY", ""),

@@ -13,10 +13,12 @@ from app.api import create_api_blueprint, register_error_handlers
 from app.api.auth import ui_principal
 from app.config import Config
 from app.context import AppContext
+from app.log_format import install_request_ids
 from app.metrics_http import register_metrics
 from app.realtime.runtime import Realtime, make_backend
 from app.security import register_security
 from app.shared_limits import install_shared_limits
+from app.system_status import register_system_status
 from app.ui_session import register_ui_session
 from callbacks import Deps, register_callbacks
 from callbacks.shell import page_layout
@@ -51,7 +53,8 @@ def create_app(
     services = Services(db, publisher or realtime)
     app_ctx = AppContext(config=config, db=db, services=services, realtime=realtime)
     server.extensions["milldash"] = app_ctx
-    register_metrics(server)  # first: request timing starts before any other hook answers
+    install_request_ids(server)  # first: every later hook's log lines name the request
+    register_metrics(server)  # request timing starts before any other hook answers
     realtime.init_app(server)  # the backend, the hub and the socket endpoints
     install_shared_limits(server)  # Redis-counted caps: after the handshake, before sign-in
     register_ui_session(server)
@@ -71,7 +74,8 @@ def create_app(
     # Screen readers pick their voice by the page's language (WCAG 3.1.1).
     app.index_string = app.index_string.replace("<html>", '<html lang="en">', 1)
     app.layout = partial(page_layout, pages, ui_principal)
-    deps = Deps(db=db, services=services, principal=ui_principal, pages=pages)
+    system = register_system_status(app_ctx)
+    deps = Deps(db=db, services=services, principal=ui_principal, pages=pages, system=system.report)
     app_ctx.display_outputs = register_callbacks(app, deps)
     return app
 

@@ -10,6 +10,13 @@ answers it.
 Hot paths add up locally and call here once per batch (`frames_sent` once per event for all
 the sockets that took it straight away, `event_delivered` once per event): a metric update
 costs about a microsecond, a fan-out reaches a thousand sockets.
+
+`MILLDASH_METRICS=0` switches all of it off: app/metrics_http.py calls `set_enabled(False)` when
+the app is built (in the master, before any worker is forked, so every process agrees), every
+helper below then returns at once, and `/metrics` answers 404. The code that counts calls the
+helpers, never the metric objects (but for the request timing, which is not installed when
+off), so that switch covers every count. The objects stay, at 0, for whoever reads them:
+`enabled()` says whether they move.
 """
 
 from __future__ import annotations
@@ -120,6 +127,22 @@ DB_POOL_IN_USE = Gauge(
 )
 
 
+# Whether anything is counted (MILLDASH_METRICS): read by every helper below, set once per
+# process before it serves (`set_enabled`).
+_enabled = True
+
+
+def set_enabled(on: bool) -> None:
+    """Count (True, the default) or make every helper return at once (MILLDASH_METRICS=0)."""
+    global _enabled
+    _enabled = bool(on)
+
+
+def enabled() -> bool:
+    """Whether this process counts: False when the server runs with MILLDASH_METRICS=0."""
+    return _enabled
+
+
 # Series that exist from the start (at 0), so a dashboard shows 0 rather than no data and
 # rate() has a start: every topic and role a socket can have, the close codes the server
 # sends and the usual ones from clients.
@@ -143,6 +166,8 @@ def topic_labels(topics: Iterable[str]) -> list[str]:
 
 def socket_opened(role: str, topics: Iterable[str]) -> None:
     """A socket with this role and these subscriptions is now open."""
+    if not _enabled:
+        return
     WS_SOCKETS.labels(role).inc()
     for topic in topic_labels(topics):
         WS_CONNECTIONS.labels(topic, role).inc()
@@ -150,6 +175,8 @@ def socket_opened(role: str, topics: Iterable[str]) -> None:
 
 def socket_resubscribed(role: str, old: Iterable[str], new: Iterable[str]) -> None:
     """An open socket's subscriptions changed from `old` to `new`."""
+    if not _enabled:
+        return
     before, after = set(topic_labels(old)), set(topic_labels(new))
     for topic in before - after:
         WS_CONNECTIONS.labels(topic, role).dec()
@@ -159,6 +186,8 @@ def socket_resubscribed(role: str, old: Iterable[str], new: Iterable[str]) -> No
 
 def socket_gone(role: str, topics: Iterable[str]) -> None:
     """An open socket with this role and these subscriptions is gone."""
+    if not _enabled:
+        return
     WS_SOCKETS.labels(role).dec()
     for topic in topic_labels(topics):
         WS_CONNECTIONS.labels(topic, role).dec()
@@ -169,6 +198,8 @@ def socket_closed(code: int, too_slow: bool) -> None:
     its pending frames had passed the bound (closed with 4008, or dropped when even that close
     could not be written). A client may send any code: those outside RFC 6455's own
     (1000-1015) and the server's are counted as "other", so clients cannot add series."""
+    if not _enabled:
+        return
     known = code <= MAX_RFC_CODE or code in CLOSE_CODES
     WS_CLOSES.labels(str(code) if known else "other").inc()
     if too_slow:
@@ -177,8 +208,15 @@ def socket_closed(code: int, too_slow: bool) -> None:
 
 def frames_sent(frames: int, size: int) -> None:
     """`frames` text frames of `size` bytes in all were written to sockets."""
-    if frames:
+    if frames and _enabled:
         WS_FRAMES_SENT.inc(frames)
+        WS_BYTES_SENT.inc(size)
+
+
+def bytes_sent(size: int) -> None:
+    """`size` bytes of a frame were written, the rest of it is queued (its writer counts the
+    frame when it sends that rest)."""
+    if _enabled:
         WS_BYTES_SENT.inc(size)
 
 
@@ -189,8 +227,49 @@ def frame_size(payload: int) -> int:
 
 def event_delivered(timestamp: datetime) -> None:
     """An event committed at `timestamp` has just been written to the ready sockets."""
+    if not _enabled:
+        return
     stamp = timestamp if timestamp.tzinfo else timestamp.replace(tzinfo=UTC)
     EVENT_DELIVERY.observe(max(0.0, time.time() - stamp.timestamp()))
+
+
+# -- events, resumes and sign-ins ---------------------------------------------------------------
+
+
+def events_published(count: int) -> None:
+    """`count` events committed by this process were handed to its hub."""
+    if _enabled and count:
+        EVENTS_PUBLISHED.inc(count)
+
+
+def events_relayed(count: int) -> None:
+    """`count` events were delivered from the event log (no announcement brought them)."""
+    if _enabled and count:
+        EVENTS_RELAYED.inc(count)
+
+
+def replayed() -> None:
+    """A socket resumed with `since=` and is replayed what it missed."""
+    if _enabled:
+        REPLAYS.inc()
+
+
+def resynced() -> None:
+    """A socket resumed with a `since` older than the retained history."""
+    if _enabled:
+        RESYNCS.inc()
+
+
+def login_failed() -> None:
+    """A sign-in was refused (wrong password, bad display token, unknown bearer token)."""
+    if _enabled:
+        LOGIN_FAILURES.inc()
+
+
+def login_throttled() -> None:
+    """A sign-in at /login was answered 429 without checking the password."""
+    if _enabled:
+        LOGIN_THROTTLED.inc()
 
 
 # -- the database pool ----------------------------------------------------------------------

@@ -9,6 +9,9 @@
   out (a refused handshake is an ordinary request).
 - `milldash_up` is computed at scrape time by the scraping process from the checks
   `GET /api/v1/health` makes, remembered for `UP_CACHE_S` so frequent scrapes cost nothing.
+- `MILLDASH_METRICS=0`: nothing of the above. `/metrics` answers 404 in the API's JSON shape
+  (whoever asks), no request is timed, the pool is not watched, and app/metrics.py's helpers
+  return at once.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from flask import Flask, Response, g, request
 from prometheus_client.core import GaugeMetricFamily
 
 from app import metrics
+from app.api import error_response
 from app.api.auth import ANONYMOUS, Forbidden, Unauthorized, current_principal
 from data.roles import METRICS_ROLES
 
@@ -113,12 +117,22 @@ def _teardown(exc: BaseException | None) -> None:
         _record(500)
 
 
+def _metrics_off() -> Any:
+    return error_response(404, "not_found", "Metrics are off on this server (MILLDASH_METRICS=0).")
+
+
 def register_metrics(server: Flask) -> None:
-    """`/metrics`, the request timing hooks and the pool gauge. Call it first after the Flask
-    app exists, so the timing starts before any other hook can answer."""
+    """`/metrics`, the request timing hooks and the pool gauge, or with metrics off a `/metrics`
+    that answers 404. Call it first after the Flask app exists, so the timing starts before any
+    other hook can answer, and before a server forks its workers (the switch is per process)."""
     app_ctx = server.extensions["milldash"]
     up = UpCollector(app_ctx)
     app_ctx.extras["metrics_up"] = up
+    metrics.set_enabled(app_ctx.config.metrics)
+    if not app_ctx.config.metrics:
+        # Registered all the same: Dash's page route would answer 200 HTML otherwise.
+        server.add_url_rule(METRICS_PATH, "metrics", _metrics_off, methods=["GET"])
+        return
     metrics.watch_pool(app_ctx.db.engine)
     server.before_request(_start)
     server.after_request(_after)

@@ -46,8 +46,12 @@ def first_run_banner(password: str) -> str:
     return "\n".join([rule, *(f"| {line.ljust(width)} |" for line in lines), rule])
 
 
-def handler_class(access_log: bool) -> type:
+def handler_class(access_log: bool, log_format: str = "text") -> type:
     from gevent.pywsgi import WSGIHandler
+
+    from app.log_format import access_record
+
+    access = logging.getLogger("milldash.access")
 
     class SocketAwareHandler(WSGIHandler):  # type: ignore[misc]
         """Ends the TCP connection after a WebSocket session.
@@ -73,8 +77,19 @@ def handler_class(access_log: bool) -> type:
             status = str(self._orig_status or self.status or "000")
             path = (self.path or "").split("?", 1)[0]
             websocket = (self.environ or {}).get("HTTP_UPGRADE", "").lower() == "websocket"
-            if access_log or worth_logging(status, path, seconds, websocket):
+            if not (access_log or worth_logging(status, path, seconds, websocket)):
+                return
+            if log_format != "json":
                 super().log_request()
+                return
+            fields = access_record(self.environ or {}, status, seconds, self.client_address_text())
+            access.info("%s %s %s", fields["method"], path, status[:3], extra=fields)
+
+        def client_address_text(self) -> str | None:
+            address = self.client_address
+            if isinstance(address, tuple) and address:
+                return str(address[0])
+            return str(address) if address else None
 
     return SocketAwareHandler
 
@@ -108,12 +123,13 @@ def start_simulator(app_ctx: Any) -> Any:
     return runner
 
 
-def configure_logging(workers: int = 1) -> None:
-    """Log lines on stderr, each with its process when several serve; tokens redacted."""
-    where = " [%(process)d]" if workers > 1 else ""
-    logging.basicConfig(
-        level=logging.INFO, format=f"%(asctime)s %(levelname)s{where} %(name)s: %(message)s"
-    )
+def configure_logging(workers: int = 1, log_format: str = "text") -> None:
+    """Log lines on stderr, as text (each with its process when several serve) or JSON;
+    tokens redacted."""
+    from app.log_format import use_format
+
+    logging.basicConfig(level=logging.INFO)
+    use_format(logging.getLogger(), log_format, workers)
     logging.getLogger("alembic").setLevel(logging.WARNING)
     # Tokens travel in URLs (`/wall?token=`) and reach log lines in many ways: redact them in
     # every one (Python logging here, gevent's own writers below).
@@ -130,7 +146,9 @@ def prepare(config: Config) -> Any:
     app_ctx = app.server.extensions["milldash"]
     log.info("database %s migrated", config.database_url.split("@")[-1])
     password = ensure_first_admin(app_ctx.db)
-    if password:
+    if password and config.log_format == "json":
+        log.warning("First run: created user 'admin' with password %s; shown only now", password)
+    elif password:
         print(first_run_banner(password), file=sys.stderr, flush=True)
     if config.demo:
         seed_demo(app_ctx)
@@ -148,15 +166,22 @@ def serve(config: Config, workers: int = 1) -> int:
     if workers > 1:
         from app.workers import serve_workers
 
-        configure_logging(workers)
+        configure_logging(workers, config.log_format)
         return serve_workers(config, workers)
     import gevent
     from gevent.pywsgi import WSGIServer
 
-    configure_logging()
+    configure_logging(log_format=config.log_format)
+    from app.log_format import error_stream
+
     app = prepare(config)
     app_ctx = app.server.extensions["milldash"]
     app_ctx.realtime.start()  # tails the Redis stream when one is configured; the relay
+    # Imported here: it imports prometheus_client, which must come after the
+    # metrics folder is set (app/workers.py, use_metrics_folder).
+    from app.system_status import start_system_status
+
+    start_system_status(app_ctx)  # the System page's error ring and metric snapshots
     if config.demo:
         start_simulator(app_ctx)
     url = f"http://{config.host}:{config.port}/"
@@ -166,11 +191,11 @@ def serve(config: Config, workers: int = 1) -> int:
         app.server,
         log=RedactingStream(sys.stderr),
         # pywsgi writes a malformed request line, token and all, to its error log.
-        error_log=RedactingStream(sys.stderr),
-        handler_class=handler_class(config.access_log),
+        error_log=error_stream(config.log_format),
+        handler_class=handler_class(config.access_log, config.log_format),
     )
     # Tracebacks of failed greenlets print the WSGI environ (the query string included).
-    gevent.get_hub().exception_stream = RedactingStream(sys.stderr)
+    gevent.get_hub().exception_stream = error_stream(config.log_format)
     with contextlib.suppress(KeyboardInterrupt):
         freeze_startup_objects()
         http.serve_forever()

@@ -148,7 +148,7 @@ def _token_link() -> Any:
         return redirect(target, code=303)
     principal = _display_principal(token)
     if principal is None:
-        metrics.LOGIN_FAILURES.inc()
+        metrics.login_failed()
         return redirect(f"/login?{urlencode({'next': target, 'error': 'token'})}", code=303)
     person = _signed_in_person()
     if person is not None:
@@ -208,7 +208,7 @@ def _login() -> Any:
     known = LoginThrottle.account_key(name) in _known_accounts()
     wait = _throttle().retry_after(name, address, known_device=known)
     if wait:
-        metrics.LOGIN_THROTTLED.inc()
+        metrics.login_throttled()
         message = f"Too many attempts; try again in {wait} s."
         return _login_page(message, name, next_url, 429, {"Retry-After": str(wait)}, "warning")
     try:
@@ -217,7 +217,7 @@ def _login() -> Any:
         message = "Many sign-ins are being checked right now; try again in a moment."
         return _login_page(message, name, next_url, 503, {"Retry-After": "1"}, "warning")
     if principal is None:
-        metrics.LOGIN_FAILURES.inc()
+        metrics.login_failed()
         _throttle().failed(name, address)
         return _login_page("Wrong name or password.", name, next_url, 401)
     _throttle().succeeded(name, address)
@@ -253,7 +253,7 @@ def _wall_switch() -> Any:
     principal = _display_principal(request.form.get("token", ""))
     target = _wall_target(request.form.get("next"))
     if principal is None:
-        metrics.LOGIN_FAILURES.inc()
+        metrics.login_failed()
         return redirect(f"/login?{urlencode({'next': target, 'error': 'token'})}", code=303)
     remember(principal)
     return redirect(target, code=303)

@@ -13,7 +13,9 @@ Workers serve with gevent's pywsgi through the app's socket-aware handler (TCP_N
 connection ends with its WebSocket). Metrics: the master points PROMETHEUS_MULTIPROC_DIR at a
 fresh folder before the app (and prometheus_client) is imported; every process writes its
 values there, a scrape of any worker sums them, and a worker that ends has its open-socket
-gauges dropped (`child_exit`); the master removes the folder when it exits.
+gauges dropped (`child_exit`); the master removes the folder when it exits. With metrics off
+(MILLDASH_METRICS=0) there is no folder: the switch is set in the master while the app is
+prepared, and the forked workers inherit it.
 
 SIGTERM stops gracefully: each worker closes its sockets with 1001 (clients reconnect to
 whoever still serves), finishes its requests, stops the simulator (letting go of the lock) and
@@ -31,9 +33,11 @@ import tempfile
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.glogging import Logger
 from gunicorn.workers.ggevent import GeventPyWSGIWorker, PyWSGIServer
 
 from app.config import Config
+from app.log_format import error_stream, use_format
 from app.redaction import RedactingStream, install_log_redaction
 from app.server import freeze_startup_objects, handler_class, prepare, start_simulator
 
@@ -49,9 +53,11 @@ WORKER_CONNECTIONS = 10_000
 class RedactingPyWSGIServer(PyWSGIServer):
     """pywsgi's request and error logs, tokens redacted, as in the single server."""
 
+    log_format = "text"
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs["log"] = RedactingStream(sys.stderr)
-        kwargs["error_log"] = RedactingStream(sys.stderr)
+        kwargs["error_log"] = error_stream(self.log_format)
         super().__init__(*args, **kwargs)
 
 
@@ -71,9 +77,23 @@ class Worker(GeventPyWSGIWorker):  # type: ignore[misc]
         gevent.spawn(realtime.going_away)
 
 
-def worker_class(access_log: bool) -> type[Worker]:
-    handler = handler_class(access_log)
-    return type("MillDashWorker", (Worker,), {"wsgi_handler": handler})
+def worker_class(access_log: bool, log_format: str = "text") -> type[Worker]:
+    handler = handler_class(access_log, log_format)
+    server = type("MillDashServer", (RedactingPyWSGIServer,), {"log_format": log_format})
+    return type("MillDashWorker", (Worker,), {"wsgi_handler": handler, "server_class": server})
+
+
+def logger_class(log_format: str) -> type[Logger]:
+    """gunicorn's logger, writing JSON lines when the app does: gunicorn builds its handlers
+    in `setup` (again on a reload), before its first line ("Starting gunicorn")."""
+
+    class MillDashLogger(Logger):  # type: ignore[misc]
+        def setup(self, cfg: Any) -> None:
+            super().setup(cfg)
+            if log_format == "json":
+                use_format(self.error_log, "json")
+
+    return MillDashLogger
 
 
 def bind_address(host: str, port: int) -> str:
@@ -100,20 +120,28 @@ class WorkerHooks:
         without closing them (they are the master's)."""
         self.app_ctx.db.engine.dispose(close=False)
 
-    def post_worker_init(self, _worker: Any) -> None:
-        """In the worker, gevent re-initialised: start the realtime runtime and compete for
-        the simulator."""
+    def post_worker_init(self, worker: Any) -> None:
+        """In the worker, gevent re-initialised: start the realtime runtime and the System
+        page's error ring and metric snapshots, and compete for the simulator."""
         import gevent
 
-        gevent.get_hub().exception_stream = RedactingStream(sys.stderr)
+        gevent.get_hub().exception_stream = error_stream(self.app_ctx.config.log_format)
         self.app_ctx.realtime.start()
+        # Imported here: it imports prometheus_client, which must come after the
+        # metrics folder is set (app/workers.py, use_metrics_folder).
+        from app.system_status import start_system_status
+
+        start_system_status(self.app_ctx, worker.cfg.workers)
         if self.app_ctx.config.demo:
             self.simulator = start_simulator(self.app_ctx)
         log.info("worker %s serving", os.getpid())
 
     def child_exit(self, _server: Any, worker: Any) -> None:
         """In the master, once a worker has ended: its open-socket and pool gauges no longer
-        count (its counters and histograms still do)."""
+        count (its counters and histograms still do). Nothing to do with metrics off (no
+        shared folder)."""
+        if not os.environ.get(MULTIPROC_ENV):
+            return
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(worker.pid)
@@ -143,12 +171,13 @@ class WorkersApplication(BaseApplication):  # type: ignore[misc]
         settings: dict[str, Any] = {
             "bind": [bind_address(self.config.host, self.config.port)],
             "workers": self.workers,
-            "worker_class": worker_class(self.config.access_log),
+            "worker_class": worker_class(self.config.access_log, self.config.log_format),
             "worker_connections": WORKER_CONNECTIONS,
             "preload_app": True,
             "graceful_timeout": GRACEFUL_TIMEOUT_S,
             "proc_name": "milldash",
             "errorlog": "-",
+            "logger_class": logger_class(self.config.log_format),
             "loglevel": "info",
             "control_socket_disable": True,
             "on_starting": self.hooks.on_starting,
@@ -184,7 +213,8 @@ def use_metrics_folder() -> str:
 
 def serve_workers(config: Config, workers: int) -> int:
     """Prepare once, then run the gunicorn master until SIGTERM or SIGINT."""
-    use_metrics_folder()
+    if config.metrics:  # off (MILLDASH_METRICS=0): nothing is counted, nothing to share
+        use_metrics_folder()
     app = prepare(config)
     app_ctx = app.server.extensions["milldash"]
     # Nothing the workers inherit may be a live connection: the master opened the pool to

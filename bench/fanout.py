@@ -5,6 +5,7 @@
     python -m bench.fanout --wait-quiet 600       # on a shared box: wait for idle CPUs first
     python -m bench.fanout --quick                # smoke run: N = 50 for 3 s
     python -m bench.fanout --clients 2000 --processes 1,2 --via direct,nginx
+    python -m bench.fanout --clients 1000 --servers mill-dash --metrics on,off --scrape-every 15
 
 For each N and each server -- Mill Dash (`python -m app --no-demo` on a temp SQLite file,
 started by devtools.live_server.LiveServer) and the reference (bench/reference_broadcaster.py) --
@@ -16,7 +17,10 @@ by title) minus `perf_counter()` just before the POST's bytes were written. RSS 
 connection is the server's VmRSS after opening the N sockets minus before, over N; CPU figures
 come from /proc. With `--processes 2` Mill Dash also runs as two processes on one Redis, either
 as `--workers 2` on one port (`--via direct`) or as two processes behind nginx (`--via nginx`):
-bench/fanout_cluster.py. Results and analysis: docs/benchmarks/fanout.md. It is a measurement:
+bench/fanout_cluster.py. With `--metrics on,off` each Mill Dash variant also runs with
+MILLDASH_METRICS=0 (`mill-dash metrics-off`), and `--scrape-every S` reads /metrics every S
+seconds while the variants with metrics publish, as Prometheus would. Results and analysis:
+docs/benchmarks/fanout.md. It is a measurement:
 the exit status is 0 whether the targets hold or not (2 for bad flags, 130 when interrupted).
 """
 
@@ -35,8 +39,21 @@ from typing import Any
 
 from bench.fanout_clients import say, worker_main
 from bench.fanout_cluster import VIAS, cluster_kind, missing_binaries
-from bench.fanout_report import print_scale_targets, print_table, print_targets
-from bench.fanout_servers import ROOT, OursServer, ReferenceServer, children, warm_up
+from bench.fanout_report import (
+    print_metrics_targets,
+    print_scale_targets,
+    print_table,
+    print_targets,
+)
+from bench.fanout_servers import (
+    ROOT,
+    OursServer,
+    ReferenceServer,
+    Scraper,
+    children,
+    metrics_off,
+    warm_up,
+)
 from bench.proc_stats import (
     cpu_seconds,
     machine_busy_seconds,
@@ -48,6 +65,7 @@ from bench.proc_stats import (
 from devtools.processes import stop_process
 
 IDLE_S = 3.0  # how long the server's CPU is watched with N idle sockets
+METRICS_CHOICES = ("on", "off")
 
 
 def run_one(kind: type, n: int, args: argparse.Namespace, tag: str) -> dict[str, Any]:
@@ -63,6 +81,7 @@ def run_one(kind: type, n: int, args: argparse.Namespace, tag: str) -> dict[str,
         if args.keep:
             say(label, f"logs kept in {tmp}")
         worker = None
+        scraper: Scraper | None = None
         pids, infra = server.pids, server.infra_pids  # servers' figures summed; nginx, Redis
         try:
             warm_up(server, 1 if server.processes == 1 else 2 * server.processes)
@@ -99,6 +118,7 @@ def run_one(kind: type, n: int, args: argparse.Namespace, tag: str) -> dict[str,
                 "n": n,
                 "processes": server.processes,
                 "via": getattr(server, "via", ""),
+                "metrics": getattr(server, "metrics", None),  # None: the reference
                 "server_pids": pids,
                 "rss_before_kb": rss_before,
             }
@@ -122,6 +142,9 @@ def run_one(kind: type, n: int, args: argparse.Namespace, tag: str) -> dict[str,
                     srv0, cli0 = total_cpu_seconds(pids), cpu_seconds(worker.pid)
                     infra0 = total_cpu_seconds(infra)
                     busy0, wall0 = machine_busy_seconds(), time.perf_counter()
+                    if args.scrape_every > 0 and getattr(server, "metrics", False):
+                        urls, token = server.scrape_urls, server.scrape_token
+                        scraper = Scraper(urls, token, args.scrape_every).start()
                 elif msg["event"] == "drained":
                     wall = time.perf_counter() - wall0
                     out["server_cpu_s"] = total_cpu_seconds(pids) - srv0
@@ -134,6 +157,8 @@ def run_one(kind: type, n: int, args: argparse.Namespace, tag: str) -> dict[str,
                     mine = out["client_cpu"] + out["server_cpu"] + out["infra_cpu"]
                     out["other_cpu"] = busy - mine
                     out["rss_loaded_kb"] = total_vmrss_kb(pids)
+                    if scraper is not None:  # after the CPU readings: its join may wait
+                        out.update(scraper.stop(), scrape_every_s=args.scrape_every)
                 elif msg["event"] == "result":
                     out.update({k: v for k, v in msg.items() if k != "event"})
                     break
@@ -148,6 +173,8 @@ def run_one(kind: type, n: int, args: argparse.Namespace, tag: str) -> dict[str,
             out["cpu_us_per_delivery"] = busy / max(1, out["delivered"]) * 1e6
             return out
         finally:
+            if scraper is not None:
+                scraper.stop()
             if worker is not None:
                 stop_process(worker)
             server.stop()
@@ -193,6 +220,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="for more than one process, comma list of: direct (`--workers N` on one port), "
         "nginx (N processes behind nginx); default direct",
     )
+    parser.add_argument(
+        "--metrics",
+        default="on",
+        help="comma list of on, off: run every Mill Dash variant with MILLDASH_METRICS=1 "
+        "and/or =0 (`... metrics-off`), side by side (default on)",
+    )
+    parser.add_argument(
+        "--scrape-every",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="while publishing, GET /metrics every SECONDS on the variants with metrics on, "
+        "as Prometheus would (default 0: never)",
+    )
     parser.add_argument("--json", type=Path, help="also write the raw results here")
     parser.add_argument(
         "--wait-quiet",
@@ -217,14 +258,24 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     vias = [v.strip() for v in args.via.split(",") if v.strip()]
     if not processes or min(processes) < 1 or not vias or set(vias) - set(VIAS):
         parser.error("--processes must be positive and --via a comma list of direct, nginx")
+    metrics = list(dict.fromkeys(m.strip() for m in args.metrics.split(",") if m.strip()))
+    if not metrics or set(metrics) - set(METRICS_CHOICES):
+        parser.error("--metrics must be a comma list of on, off (e.g. on,off)")
+    if args.scrape_every < 0:
+        parser.error("--scrape-every must be 0 (never) or a positive number of seconds")
     servers = args.servers.split(",")
     args.kinds = []
     if "mill-dash" in servers:
+        ours: list[type] = []
         for count in dict.fromkeys(processes):
             if count == 1:
-                args.kinds.append(OursServer)
+                ours.append(OursServer)
+                if "nginx" in vias:  # the proxy hop alone: what the xN nginx rows compare to
+                    ours.append(cluster_kind(1, "nginx"))
             else:
-                args.kinds += [cluster_kind(count, via) for via in dict.fromkeys(vias)]
+                ours += [cluster_kind(count, via) for via in dict.fromkeys(vias)]
+        for kind in ours:  # on and off one right after the other, in the order given
+            args.kinds += [kind if m == "on" else metrics_off(kind) for m in metrics]
     if "reference" in servers:
         args.kinds.append(ReferenceServer)
     if not args.kinds:
@@ -265,6 +316,7 @@ def main(argv: list[str] | None = None) -> int:
     print_table(results, args)
     print_targets(results)
     print_scale_targets(results)
+    print_metrics_targets(results)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
     return 0

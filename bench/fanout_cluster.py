@@ -24,7 +24,7 @@ from typing import Any
 
 import requests
 
-from bench.fanout_servers import ROOT, children
+from bench.fanout_servers import ROOT, children, metrics_env
 from bench.proc_stats import child_pids
 from data.accounts.tokens import create_token
 from data.store.db import Database
@@ -53,6 +53,7 @@ class ClusterServer:
     name = "mill-dash xN"
     processes = 2
     via = ""
+    metrics = True
 
     def __init__(self, workdir: Path, n: int) -> None:
         self.workdir = workdir
@@ -63,11 +64,13 @@ class ClusterServer:
         tokens = {r: create_token(db, r, f"{r}-bench") for r in ("viewer", "operator", "admin")}
         db.dispose()
         self.token, self.admin_token = tokens["operator"], tokens["admin"]
+        self.scrape_token = self.admin_token
         cap = str(n + 10)  # every bench socket shares one token and one address
         self.env = {
             "MILLDASH_SECRET_KEY": SECRET,
             "MILLDASH_WS_MAX_PER_USER": cap,
             "MILLDASH_WS_MAX_PER_ADDRESS": cap,
+            **metrics_env(self.metrics),
         }
         self.redis = RedisServer(workdir)
         self.infra: dict[str, list[int]] = {}
@@ -89,6 +92,11 @@ class ClusterServer:
     @property
     def infra_pids(self) -> list[int]:
         return [pid for pids in self.infra.values() for pid in pids]
+
+    @property
+    def scrape_urls(self) -> list[str]:
+        """Where Prometheus would scrape: the one port (any worker answers for all)."""
+        return [f"http://127.0.0.1:{self.port}/metrics"]
 
     def _start(self) -> None:
         raise NotImplementedError
@@ -196,6 +204,12 @@ class NginxCluster(ClusterServer):
         children.append(self.nginx.proc)
         self.infra["nginx"] = [self.nginx.proc.pid, *child_pids(self.nginx.proc.pid)]
         self.port = self.nginx.port
+
+    @property
+    def scrape_urls(self) -> list[str]:
+        """Each process on its own port, as deploy/prometheus.yml scrapes them (not through
+        nginx, which would reach one process at a time)."""
+        return [f"http://127.0.0.1:{app.port}/metrics" for app in self.apps]
 
     def socket_counts(self) -> list[int]:
         """Each process's own stats, asked on its own port (not through nginx)."""

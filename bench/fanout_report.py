@@ -1,5 +1,5 @@
 """The fan-out bench's table and its targets (one process against the reference at N = 1000;
-several processes against one at N = 2000)."""
+several processes against one at N = 2000; metrics on against off at N = 1000)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from typing import Any
 TARGET_N = 1000
 SCALE_TARGET_N = 2000  # several processes
 SCALE_P50_MS = 5.0  # what cross-process delivery may add to one process's p50
-LABEL = 19  # "mill-dash x2 direct"
+METRICS_P99 = 0.05  # how much the metrics may add to the p99 (5 %)
+METRICS_OFF = " metrics-off"  # the name suffix of a variant run with MILLDASH_METRICS=0
+LABEL = 19  # "mill-dash x2 direct"; wider when a run has longer names
 
 
 def _fmt(value: float, digits: int = 1) -> str:
@@ -36,7 +38,7 @@ COLUMNS = (  # header, width, row -> text
     ("us/msg", 6, lambda r: _fmt(r["cpu_us_per_delivery"])),
     ("idle", 5, lambda r: f"{r['idle_cpu']:.0%}"),
     ("server", 6, lambda r: f"{r['server_cpu']:.0%}"),
-    ("infra", 5, lambda r: f"{r['infra_cpu']:.0%}" if r.get("processes", 1) > 1 else "-"),
+    ("infra", 5, lambda r: f"{r['infra_cpu']:.0%}" if "infra_cpu" in r and r.get("via") else "-"),
     ("client", 6, lambda r: f"{r['client_cpu']:.0%}"),
     ("other", 6, lambda r: f"{max(0.0, r['other_cpu']):.0%}"),
 )
@@ -48,7 +50,9 @@ its idle cost; idle: server CPU with the N sockets open and no events; server/in
 other: CPU while publishing in % of one core; server sums every server process (gunicorn's
 master and workers, or each process behind nginx); infra: nginx and redis-server; other = the
 rest of the machine (other jobs): latencies and rates are clean only while it stays near 0%
-xN - x1: what N processes add to one process's p50, p99 and last, in ms"""
+xN - x1: what N processes add to one process's p50, p99 and last, in ms (the nginx rows: to one
+process behind nginx, when the run has it; x1 nginx - x1: the proxy hop alone)
+on/off: a variant's p50 and p99 with metrics over the same without (MILLDASH_METRICS=0)"""
 
 
 def _split(counts: list[int] | None) -> str:
@@ -63,45 +67,86 @@ def _spread_ok(r: dict[str, Any]) -> bool:
 
 
 def print_table(results: list[dict[str, Any]], args: argparse.Namespace) -> None:
+    scraped = getattr(args, "scrape_every", 0)
+    scrape = f"; /metrics scraped every {scraped:g} s" if scraped else ""
     print(
         f"\nfan-out: {args.rate:g} tickets/s for {args.seconds:g} s per run, clients subscribed "
-        f"to 'maintenance'; {os.cpu_count()} CPUs\n"
+        f"to 'maintenance'; {os.cpu_count()} CPUs{scrape}\n"
     )
-    head = f"{'N':>5} {'server':<{LABEL}} " + " ".join(f"{h:>{w}}" for h, w, _ in COLUMNS)
+    label_w = max([LABEL, *(len(r["server"]) for r in results)])
+    head = f"{'N':>5} {'server':<{label_w}} " + " ".join(f"{h:>{w}}" for h, w, _ in COLUMNS)
     print(head)
     print("-" * len(head))
     for n in sorted({r["n"] for r in results}):
         rows = {r["server"]: r for r in results if r["n"] == n}
         for r in rows.values():
             cells = " ".join(f"{c(r):>{w}}" for _, w, c in COLUMNS)
-            print(f"{n:>5} {r['server']:<{LABEL}} {cells}")
+            print(f"{n:>5} {r['server']:<{label_w}} {cells}")
         ours, ref = rows.get("mill-dash"), rows.get("reference")
         if ours is not None and ref is not None:
             p50, p99 = ours["p50_ms"] / ref["p50_ms"], ours["p99_ms"] / ref["p99_ms"]
-            print(f"{n:>5} {'ours/ref':<{LABEL}} {p50:>7.2f}x {p99:>7.2f}x")
+            print(f"{n:>5} {'ours/ref':<{label_w}} {p50:>7.2f}x {p99:>7.2f}x")
         for r in rows.values():
-            if ours is not None and r.get("processes", 1) > 1:
-                d50, d99 = r["p50_ms"] - ours["p50_ms"], r["p99_ms"] - ours["p99_ms"]
-                dlast = last_ms(r) - last_ms(ours)
-                label = f"x{r['processes']} {r['via']} - x1"
-                print(f"{n:>5} {label:<{LABEL}} {d50:>+8.1f} {d99:>+8.1f} {'':>8} {dlast:>+8.1f}")
+            base = baseline(rows, r)
+            if base is not None and r is not base:
+                d50, d99 = r["p50_ms"] - base["p50_ms"], r["p99_ms"] - base["p99_ms"]
+                dlast = last_ms(r) - last_ms(base)
+                label = f"x{r['processes']} {r['via']} - {base_name(base)}{_suffix(r)}"
+                print(f"{n:>5} {label:<{label_w}} {d50:>+8.1f} {d99:>+8.1f} {'':>8} {dlast:>+8.1f}")
+        for on, off in metrics_pairs(rows):
+            p50, p99 = on["p50_ms"] / off["p50_ms"], on["p99_ms"] / off["p99_ms"]
+            label = f"{on['server'].removeprefix('mill-dash')} metrics on/off".strip()
+            print(f"{n:>5} {label:<{label_w}} {p50:>7.2f}x {p99:>7.2f}x")
     several = [r for r in results if r.get("processes", 1) > 1]
     if several:
         print("\nper process (sockets held once all were open; POSTs from nginx's access log):")
     for r in several:
         infra = r.get("infra_rss_per_conn_kb", float("nan"))
         print(
-            f"{r['n']:>5} {r['server']:<{LABEL}} sockets {_split(r.get('sockets_per_process'))}"
+            f"{r['n']:>5} {r['server']:<{label_w}} sockets {_split(r.get('sockets_per_process'))}"
             f" of {r['n']:,}; POSTs {_split(r.get('posts_per_process'))}; "
             f"nginx+redis {_fmt(infra)} KB/conn; pids {r['server_pids']}"
         )
     print("\n" + LEGEND)
 
 
+def _suffix(r: dict[str, Any]) -> str:
+    """` metrics-off` for a row run with MILLDASH_METRICS=0, else nothing."""
+    return METRICS_OFF if r.get("metrics") is False else ""
+
+
+def baseline(rows: dict[str, dict[str, Any]], r: dict[str, Any]) -> dict[str, Any] | None:
+    """What a row of several processes is compared with: one process reached the same way
+    (`mill-dash x1 nginx` for the nginx rows, when the run has it), else one process direct,
+    with metrics on or off as the row. The one-process nginx row is compared with one process
+    direct: the proxy hop alone."""
+    suffix = _suffix(r)
+    nginx_one = f"mill-dash x1 nginx{suffix}"
+    if r.get("via") == "nginx" and r.get("processes", 1) > 1 and nginx_one in rows:
+        return rows[nginx_one]
+    if r.get("via") or r.get("processes", 1) > 1:
+        return rows.get(f"mill-dash{suffix}")
+    return None
+
+
+def metrics_pairs(rows: dict[str, dict[str, Any]]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """(with metrics, without) for every Mill Dash variant the run has both ways."""
+    return [
+        (r, rows[name + METRICS_OFF])
+        for name, r in rows.items()
+        if r.get("metrics") is True and name + METRICS_OFF in rows
+    ]
+
+
+def base_name(base: dict[str, Any]) -> str:
+    return "x1 nginx" if base.get("via") == "nginx" else "x1"
+
+
 def print_targets(results: list[dict[str, Any]]) -> None:
     n = TARGET_N if any(r["n"] == TARGET_N for r in results) else max(r["n"] for r in results)
     rows = {r["server"]: r for r in results if r["n"] == n}
-    ours, ref = rows.get("mill-dash"), rows.get("reference")
+    ours = rows.get("mill-dash") or rows.get("mill-dash" + METRICS_OFF)
+    ref = rows.get("reference")
     if ours is None or ref is None:
         print("\ntargets: need both servers in the run (--servers mill-dash,reference)")
         return
@@ -138,7 +183,7 @@ def print_scale_targets(results: list[dict[str, Any]]) -> None:
     note = "" if n == SCALE_TARGET_N else f" (the targets are set for {SCALE_TARGET_N:,})"
     print(f"\ntargets for several processes at N={n}{note}:")
     rows = [r for r in results if r["n"] == n]
-    one = next((r for r in rows if r["server"] == "mill-dash"), None)
+    by_name = {r["server"]: r for r in rows}
     checks = []
     for r in rows:
         missing = f"{r['missing']:,} of {r['expected']:,} missing"
@@ -150,12 +195,43 @@ def print_scale_targets(results: list[dict[str, Any]]) -> None:
     for r in rows:
         if r.get("processes", 1) < 2:
             continue
+        one = baseline(by_name, r)
         name = f"cross-process delivery adds p50 <= {SCALE_P50_MS:g} ms ({r['via']})"
         if one is None:
             checks.append((name, "needs --processes 1 in the run", False))
             continue
+        name = name[:-1] + f" vs {base_name(one)}){_suffix(r)}"
         added = r["p50_ms"] - one["p50_ms"]
         value = f"{r['p50_ms']:.1f} - {one['p50_ms']:.1f} = {added:+.1f} ms"
         checks.append((name, value, added <= SCALE_P50_MS))
     for name, value, ok in checks:
         print(f"  {name:<52} {value:<30} {'PASS' if ok else 'FAIL'}")
+
+
+def print_metrics_targets(results: list[dict[str, Any]]) -> None:
+    """At N = 1000 (else the largest N the run has both ways): for every Mill Dash variant run
+    with metrics and without (`--metrics on,off`), the p99 with them within 5 % of without."""
+    both = [
+        (n, pair)
+        for n in sorted({r["n"] for r in results})
+        for pair in metrics_pairs({r["server"]: r for r in results if r["n"] == n})
+    ]
+    if not both:
+        return
+    ns = {n for n, _ in both}
+    n = TARGET_N if TARGET_N in ns else max(ns)
+    note = "" if n == TARGET_N else f" (the target is set for {TARGET_N:,})"
+    print(f"\nmetrics cost at N={n}{note}:")
+    for on, off in (pair for at, pair in both if at == n):
+        added = on["p99_ms"] / off["p99_ms"] - 1
+        name = f"metrics cost: p99 with metrics within {METRICS_P99 * 100:g} % of without"
+        variant = on["server"]
+        if variant != "mill-dash":
+            name += f" ({variant})"
+        value = f"{on['p99_ms']:.1f} vs {off['p99_ms']:.1f} ms ({added:+.1%})"
+        print(f"  {name:<52} {value:<30} {'PASS' if added <= METRICS_P99 else 'FAIL'}")
+        if "scrapes" in on:
+            print(
+                f"    /metrics scraped {on['scrapes']} times every {on['scrape_every_s']:g} s, "
+                f"median {_fmt(on['scrape_ms'])} ms, {on['scrape_errors']} failed"
+            )

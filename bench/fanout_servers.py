@@ -1,12 +1,17 @@
 """The two single-process servers of the fan-out bench: Mill Dash itself and the asyncio
 reference broadcaster, each in a child process, and a warm-up through the whole path
-(several processes: bench/fanout_cluster.py)."""
+(several processes: bench/fanout_cluster.py). Every Mill Dash variant runs with metrics on
+(`MILLDASH_METRICS=1`) or, as `metrics_off(kind)`, off; `Scraper` reads `/metrics` the way
+Prometheus would while a run publishes."""
 
 from __future__ import annotations
 
 import json
+import statistics
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +20,19 @@ from devtools.processes import stop_process, wait_until_healthy
 ROOT = Path(__file__).resolve().parent.parent
 # Every child process the bench started, stopped at the end whatever happened.
 children: list[subprocess.Popen[Any]] = []
+# The name suffix of a Mill Dash variant run with MILLDASH_METRICS=0.
+METRICS_OFF = "metrics-off"
+
+
+def metrics_env(on: bool) -> dict[str, str]:
+    """The server's metrics switch, set either way so the caller's environment cannot."""
+    return {"MILLDASH_METRICS": "1" if on else "0"}
+
+
+def metrics_off(kind: type) -> type:
+    """The same Mill Dash variant with MILLDASH_METRICS=0, named `<name> metrics-off`."""
+    attrs = {"metrics": False, "name": f"{kind.name} {METRICS_OFF}"}
+    return type(f"{kind.__name__}MetricsOff", (kind,), attrs)
 
 
 class OursServer:
@@ -22,6 +40,7 @@ class OursServer:
 
     name = "mill-dash"
     processes = 1
+    metrics = True
     infra_pids: list[int] = []
 
     def __init__(self, workdir: Path, n: int) -> None:
@@ -32,7 +51,10 @@ class OursServer:
         # per-address socket caps (defaults 20 and 200) just above N.
         cap = str(n + 10)
         self.live = LiveServer(
-            workdir, MILLDASH_WS_MAX_PER_USER=cap, MILLDASH_WS_MAX_PER_ADDRESS=cap
+            workdir,
+            MILLDASH_WS_MAX_PER_USER=cap,
+            MILLDASH_WS_MAX_PER_ADDRESS=cap,
+            **metrics_env(self.metrics),
         )
         self.machine_ids = add_machines(self.live.db, 4)
         try:
@@ -47,6 +69,8 @@ class OursServer:
         self.port = self.live.port
         self.token = self.live.tokens["operator"]
         self.ws_url = f"{self.live.ws_url}?subscribe=maintenance&token={self.live.tokens['viewer']}"
+        self.scrape_token = self.live.tokens["admin"]
+        self.scrape_urls = [f"{self.live.url}/metrics"]
 
     def stop(self) -> None:
         self.live.stop()
@@ -111,3 +135,44 @@ def warm_up(server: Any, sockets: int = 1) -> None:
     finally:
         for ws in opened:
             ws.close()
+
+
+class Scraper:
+    """`GET /metrics` on each URL every `interval` seconds on a thread of the bench process,
+    as Prometheus scrapes a target, from `start()` to `stop()`; the first one after
+    `interval`."""
+
+    def __init__(self, urls: list[str], token: str, interval: float) -> None:
+        self.urls, self.interval = urls, interval
+        self.headers = {"Authorization": f"Bearer {token}"}
+        self.seconds: list[float] = []
+        self.errors = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="scraper", daemon=True)
+
+    def start(self) -> Scraper:
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        import requests
+
+        with requests.Session() as session:
+            while not self._stop.wait(self.interval):
+                for url in self.urls:
+                    began = time.perf_counter()
+                    try:
+                        ok = session.get(url, headers=self.headers, timeout=10).status_code == 200
+                    except requests.RequestException:
+                        ok = False
+                    if ok:
+                        self.seconds.append(time.perf_counter() - began)
+                    else:
+                        self.errors += 1
+
+    def stop(self) -> dict[str, Any]:
+        """Stop scraping; the count, the failures and the median time of a scrape."""
+        self._stop.set()
+        self._thread.join(15)
+        median = statistics.median(self.seconds) * 1000 if self.seconds else float("nan")
+        return {"scrapes": len(self.seconds), "scrape_errors": self.errors, "scrape_ms": median}

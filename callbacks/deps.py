@@ -1,4 +1,5 @@
-"""What callbacks need, injected by the app: data access, who is asking, the pages."""
+"""What callbacks need, injected by the app: data access, who is asking, the pages, and the
+server's own state for the System page."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from data.accounts.tokens import Principal
 from data.calendar.schedule import Calendar
 from data.roles import WRITE_ROLES
 from data.store.db import Database
+from data.system_report import SystemReport
 from data.write.services import Services
 
 
@@ -23,6 +25,8 @@ class Deps:
     services: Services
     principal: Callable[[], Principal | None]
     pages: tuple[Page, ...] = PAGES
+    # The server's state now (sockets, delivery, parts, recent errors): the System page's.
+    system: Callable[[], SystemReport] | None = None
 
     def calendar(self) -> Calendar:
         """The plant's calendar as stored now (an admin may change it at any time)."""

@@ -97,6 +97,14 @@ PAGES: tuple[Page, ...] = (
         nav_label="Settings",
         roles=("admin",),
     ),
+    Page(
+        path="/system",
+        title="System",
+        module="callbacks.system",
+        topics=TOPICS,  # any event refreshes it; a 5 s interval catches what is no event
+        nav_label="System",
+        roles=("admin",),
+    ),
 )
 
 

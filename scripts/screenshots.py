@@ -1,6 +1,6 @@
 """Screenshots of every page of a live demo plant (1440x900) into docs/screenshots/: the pages
-(the admin's settings too), a machine that is down with its ticket, the ticket drawer, and a
-page that lost its server.
+(the admin's settings and system pages too), a machine that is down with its ticket, the ticket
+drawer, and a page that lost its server.
 
 The plant runs in PLANT_TZ (not UTC) and the browser in another zone again, so the shots show
 every time on the plant's clock, as a plant away from the server's zone sees it.
@@ -29,7 +29,10 @@ PAGES = {
     "production": "/production",
 }
 # Pages only an admin opens, shot signed in as one.
-ADMIN_PAGES = {"settings": "/settings"}
+ADMIN_PAGES = {"settings": "/settings", "system": "/system"}
+# Sockets held open beside the browser's while the admin pages are shot, so the System page
+# counts several roles.
+EXTRA_SOCKETS = ("viewer", "viewer", "operator", "display")
 # Shots of a state rather than a page: the ticket drawer open, the page without its server.
 EXTRA = ("maintenance-drawer", "disconnected")
 DOWN_MACHINE = 3
@@ -62,6 +65,26 @@ def break_a_machine(server: LiveServer) -> None:
             "assignee": "R. Patel",
         },
     )
+
+
+def client_mistake(server: LiveServer) -> None:
+    """A request a misbehaving client makes, so the System page lists the warning it leaves."""
+    import requests
+
+    requests.post(
+        f"{server.url}/api/v1/tickets",
+        data="{not json",
+        headers={**server.headers("operator"), "Content-Type": "application/json"},
+        timeout=10,
+    )
+
+
+def settle_admin_page(page: Any, name: str) -> None:
+    """Settle an admin page; the System page also waits for its first delivery figures."""
+    settle(page)
+    if name == "system":
+        page.wait_for_selector("#system-p50", timeout=60000)
+        page.wait_for_timeout(5500)  # one more 5 s refresh: its own socket is counted
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -100,10 +123,14 @@ def main(argv: list[str] | None = None) -> int:
                 shoot(page, EXTRA[0])
                 admin = browser.new_context(**screen).new_page()
                 server.sign_in(admin, "admin", "/")
+                sockets = [server.connect(role=role) for role in EXTRA_SOCKETS]
+                client_mistake(server)
                 for name, path in ADMIN_PAGES.items():
                     admin.goto(server.url + path)
-                    settle(admin)
+                    settle_admin_page(admin, name)
                     shoot(admin, name)
+                for socket in sockets:
+                    socket.close()
                 page.goto(server.url + "/")
                 settle(page)
                 server.stop()  # the page loses its server: stale, dimmed, reconnecting

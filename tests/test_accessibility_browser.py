@@ -19,9 +19,18 @@ pytestmark = pytest.mark.browser
 # axe-core's own build, as a Python package ships it: no CDN, no download at run time.
 AXE_SOURCE = (files("axe_playwright_python") / "axe.min.js").read_text()
 WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
-PAGES = ["/", "/machines", "/machines?id=1", "/maintenance", "/production", "/wall", "/settings"]
+PAGES = [
+    "/",
+    "/machines",
+    "/machines?id=1",
+    "/maintenance",
+    "/production",
+    "/wall",
+    "/settings",
+    "/system",
+]
 # Pages an operator may not open, checked as the role that may.
-SIGN_IN_AS = {"/settings": "admin"}
+SIGN_IN_AS = {"/settings": "admin", "/system": "admin"}
 
 
 @pytest.fixture(scope="module")

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -39,7 +41,8 @@ CASES: dict[str, tuple[list[str], bool]] = {
 
 # Servers a tool starts itself, which must be installed (in CI they are).
 NEEDS: dict[str, list[tuple[str, str | None]]] = {
-    "bench.redis_stream": [("redis-server", REDIS_SERVER)]
+    "bench.redis_stream": [("redis-server", REDIS_SERVER)],
+    "bench.export": [("sqlite3", shutil.which("sqlite3"))],  # the shell is a reference way
 }
 
 
@@ -90,13 +93,14 @@ def test_documented_tool_runs(module: str, tmp_path: Path) -> None:
 FANOUT_SEVERAL = ["--quick", "--processes", "1,2", "--via", "direct,nginx"]
 
 
-def test_fanout_on_several_processes_delivers_everything(tmp_path: Path) -> None:
+def run_documented_fanout(argv: list[str], tmp_path: Path) -> tuple[str, dict[str, Any]]:
+    """Run `python -m bench.fanout ARGV` as docs/benchmarks/fanout.md writes it: its stdout
+    and its rows by server, each of which delivered every ticket once."""
     doc = (ROOT / "docs" / "benchmarks" / "fanout.md").read_text()
-    assert f"python -m bench.fanout {' '.join(FANOUT_SEVERAL)}" in doc
-    require([("nginx", NGINX), ("redis-server", REDIS_SERVER)])
+    assert f"python -m bench.fanout {' '.join(argv)}" in doc
     out = tmp_path / "fanout.json"
     done = subprocess.run(
-        [sys.executable, "-m", "bench.fanout", *FANOUT_SEVERAL, "--json", str(out)],
+        [sys.executable, "-m", "bench.fanout", *argv, "--json", str(out)],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -105,13 +109,42 @@ def test_fanout_on_several_processes_delivers_everything(tmp_path: Path) -> None
     report = done.stdout + done.stderr
     assert done.returncode == 0 and "Traceback" not in report, report[-3000:]
     rows = {row["server"]: row for row in json.loads(out.read_text())}
-    assert set(rows) == {"mill-dash", "mill-dash x2 direct", "mill-dash x2 nginx", "reference"}
     for row in rows.values():
         assert row["missing"] == 0 and row["duplicates"] == 0, row
         assert row["post_errors"] == 0, row
+    return done.stdout, rows
+
+
+def test_fanout_on_several_processes_delivers_everything(tmp_path: Path) -> None:
+    require([("nginx", NGINX), ("redis-server", REDIS_SERVER)])
+    stdout, rows = run_documented_fanout(FANOUT_SEVERAL, tmp_path)
+    assert set(rows) == {
+        "mill-dash",
+        "mill-dash x1 nginx",  # the proxy hop alone: the nginx rows' baseline
+        "mill-dash x2 direct",
+        "mill-dash x2 nginx",
+        "reference",
+    }
     for name in ("mill-dash x2 direct", "mill-dash x2 nginx"):
         counts = rows[name]["sockets_per_process"]
         assert len(counts) == 2 and min(counts) > 0 and sum(counts) == 50, (name, counts)
     assert min(rows["mill-dash x2 nginx"]["posts_per_process"]) > 0  # round robin: both wrote
-    assert "cross-process delivery adds p50 <= 5 ms (direct)" in done.stdout
-    assert "cross-process delivery adds p50 <= 5 ms (nginx)" in done.stdout
+    assert "cross-process delivery adds p50 <= 5 ms (direct vs x1)" in stdout
+    assert "cross-process delivery adds p50 <= 5 ms (nginx vs x1 nginx)" in stdout
+    assert "x1 nginx - x1" in stdout
+
+
+# The documented smoke form of the metrics comparison: one server with metrics on (and scraped
+# while it publishes) and the same with MILLDASH_METRICS=0, side by side, and the target's line.
+FANOUT_METRICS = ["--quick", "--servers", "mill-dash", "--metrics", "on,off", "--scrape-every", "1"]
+
+
+def test_fanout_with_metrics_on_and_off(tmp_path: Path) -> None:
+    stdout, rows = run_documented_fanout(FANOUT_METRICS, tmp_path)
+    assert set(rows) == {"mill-dash", "mill-dash metrics-off"}
+    on, off = rows["mill-dash"], rows["mill-dash metrics-off"]
+    assert on["metrics"] is True and off["metrics"] is False
+    assert on["scrapes"] >= 1 and on["scrape_errors"] == 0, on
+    assert "scrapes" not in off  # nothing to scrape: its /metrics answers 404
+    assert "metrics on/off" in stdout
+    assert "metrics cost: p99 with metrics within 5 % of without" in stdout

@@ -2,7 +2,8 @@
 parser. One process (its default registry): who may scrape, every family, and each moving when
 its event happens (a ticket, a socket opening and closing, a 4008, a replay, a relayed event,
 a failed sign-in). Two gunicorn workers sharing one Redis: a scrape answered by either worker
-shows the totals of both, and a killed worker's open sockets stop counting."""
+shows the totals of both, and a killed worker's open sockets stop counting. MILLDASH_METRICS=0:
+/metrics answers 404, nothing counts, and the server (one process or two workers) works."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -363,6 +365,90 @@ def test_a_failed_sign_in_is_counted(server: LiveServer) -> None:
     assert metrics_of(server).value("milldash_login_failures_total") == before + 2
 
 
+# -- metrics off ----------------------------------------------------------------------------------
+
+
+def test_metrics_off_answers_404_and_everything_else_works(tmp_path: Path) -> None:
+    live = LiveServer(tmp_path, MILLDASH_METRICS="0")
+    add_machines(live.db, 1)
+    live.tokens["metrics"] = create_token(live.db, "metrics", "prometheus")
+    live.start()
+    try:
+        url = f"{live.url}/metrics"
+        for headers in ({}, live.headers("metrics"), live.headers("admin")):
+            off = requests.get(url, headers=headers, timeout=10)
+            assert off.status_code == 404, off.text
+            assert off.headers["Content-Type"].startswith("application/json")
+            assert off.json()["error"]["code"] == "not_found"
+            assert "MILLDASH_METRICS" in off.json()["error"]["message"]
+        # Sockets, tickets, a resume and a refused sign-in work as ever.
+        ws = live.connect("subscribe=maintenance")
+        assert recv_json(ws)["type"] == "welcome"
+        ticket_id = ticket(live, "With metrics off")
+        alert = recv_until(ws, lambda f: f["type"] == "maintenance_alert")[-1]
+        assert alert["data"]["ticket_id"] == ticket_id
+        ws.close()
+        seq = live.get("/events?since=0&limit=1").json()["seq"]
+        resumed = live.connect(f"since={seq - 1}")
+        assert recv_json(resumed)["type"] == "welcome"
+        assert recv_json(resumed)["seq"] == seq
+        resumed.close()
+        assert live.get(f"/tickets/{ticket_id}").status_code == 200
+        wrong = requests.post(
+            f"{live.url}/login", data={"name": "nobody", "password": "wrong-pass"}, timeout=10
+        )
+        assert wrong.status_code == 401
+        assert requests.get(f"{live.url}/api/v1/health", timeout=10).json()["status"] == "ok"
+    finally:
+        live.stop()
+    assert "Traceback" not in live.log_path.read_text(errors="replace")
+
+
+def test_metrics_off_makes_every_helper_return_at_once(tmp_path: Path) -> None:
+    """In this process: building an app with metrics off flips the module's switch, and the
+    helpers the realtime code calls then count nothing."""
+    from app import metrics
+    from app.config import Config
+    from app.factory import create_app
+
+    def totals() -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+        return {
+            (s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in metrics.REGISTRY.collect()
+            if family.name.startswith("milldash_")
+            for s in family.samples
+        }
+
+    config = Config(database_url=f"sqlite:///{tmp_path / 'off.db'}", demo=False, metrics=False)
+    app = create_app(config)
+    try:
+        assert not metrics.enabled()
+        client = app.server.test_client()
+        answer = client.get("/metrics")
+        assert answer.status_code == 404
+        assert answer.get_json()["error"]["code"] == "not_found"
+        before = totals()
+        metrics.socket_opened("viewer", ["maintenance"])
+        metrics.socket_resubscribed("viewer", ["maintenance"], ["production"])
+        metrics.frames_sent(3, 900)
+        metrics.bytes_sent(100)
+        metrics.event_delivered(datetime.now(UTC))
+        metrics.events_published(2)
+        metrics.events_relayed(1)
+        metrics.replayed()
+        metrics.resynced()
+        metrics.login_failed()
+        metrics.login_throttled()
+        metrics.socket_gone("viewer", ["production"])
+        metrics.socket_closed(1000, too_slow=True)
+        assert client.get("/api/v1/health").status_code == 200
+        assert totals() == before
+    finally:
+        metrics.set_enabled(True)
+        app.server.extensions["milldash"].db.dispose()
+    assert metrics.enabled()
+
+
 # -- two worker processes -----------------------------------------------------------------------
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -572,3 +658,25 @@ def test_two_workers_each_scrape_sums_both(workers: Workers, tmp_path: Path) -> 
     assert workers.stop() == 0
     assert not folders[0].exists()  # the master removed its metrics folder
     assert "Traceback" not in workers.log()
+
+
+def test_two_workers_with_metrics_off(tmp_path: Path, redis_server: RedisServer) -> None:
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    cluster = Workers(tmp_path, redis_server.url, TMPDIR=str(temp), MILLDASH_METRICS="0")
+    cluster.start()
+    try:
+        assert not list(temp.glob("milldash-metrics-*"))  # nothing to share between workers
+        for _ in range(6):  # new connections: the kernel picks the worker of each
+            headers = {**cluster.headers("metrics"), "Connection": "close"}
+            answer = requests.get(f"{cluster.url}/metrics", headers=headers, timeout=10)
+            assert answer.status_code == 404
+            assert answer.json()["error"]["code"] == "not_found"
+        ws = cluster.connect("subscribe=maintenance")
+        cluster.ticket("Metrics off, two workers")
+        recv_until(ws, lambda f: f["type"] == "maintenance_alert")
+        ws.close()
+    finally:
+        code = cluster.stop()
+    assert code == 0  # a worker's exit needs no metrics folder (child_exit)
+    assert "Traceback" not in cluster.log()

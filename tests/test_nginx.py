@@ -10,6 +10,7 @@ The database is PostgreSQL when MILLDASH_TEST_POSTGRES_URL is set (CI), else one
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 from collections.abc import Iterator
@@ -230,6 +231,8 @@ def test_a_ticket_through_nginx_reaches_a_socket_on_the_other_process(cluster):
             created = cluster.post_ticket("Spindle noise")  # round robin: the other one
         assert upstream(created.headers) != holder
         ticket = created.json()["id"]
+        # nginx names the request (its $request_id) and the app keeps that id.
+        assert re.fullmatch(r"[0-9a-f]{32}", created.headers["X-Request-ID"])
         frames = recv_until(
             ws, lambda f: f["type"] == "maintenance_alert" and f["data"]["ticket_id"] == ticket
         )

@@ -56,7 +56,7 @@ def _refused_once() -> None:
     may ask who is calling)."""
     if not g.get("milldash_auth_refused"):
         g.milldash_auth_refused = True
-        metrics.LOGIN_FAILURES.inc()
+        metrics.login_failed()
 
 
 def _session_principal(data: Any) -> Principal | None:

@@ -9,12 +9,12 @@ from flask import Blueprint, jsonify, request
 from app.api.auth import require
 from app.api.windows import analytics_window, window_facts
 from app.context import ctx
+from app.health import check_parts
 from data.errors import ValidationFailed
 from data.events import ALL, TOPICS
 from data.read import machine_sums
 from data.read.calendar_queries import load_calendar
 from data.read.event_queries import events_after, latest_seq, oldest_seq
-from data.store.health import unreadable_tables
 from data.store.sqltypes import utcnow
 
 MAX_EVENTS = 1000
@@ -58,25 +58,7 @@ def register(bp: Blueprint) -> None:
         raw_deep = (request.args.get("deep") or "0").strip().lower()
         if raw_deep not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
             raise ValidationFailed("'deep' must be 1 or 0.", {"deep": "use 1 or 0"})
-        app_ctx = ctx()
-        body: dict[str, Any] = {"status": "ok", "database": "ok", "broker": "n/a"}
-        try:
-            app_ctx.db.ping()
-            failed = unreadable_tables(app_ctx.db) if raw_deep in ("1", "true", "yes", "on") else []
-            if failed:
-                body.update(status="error", database="failed", failed=failed)
-        except Exception as exc:  # any driver error means the database is not usable
-            body.update(status="error", database=f"error: {type(exc).__name__}")
-        try:
-            state = app_ctx.realtime.health()
-        except Exception as exc:  # a broken check is a failed broker, never a 500
-            state = f"error: {type(exc).__name__}"
-        if state in ("ok", "n/a"):
-            body["broker"] = state
-        else:
-            body.update(broker="failed", broker_error=state)
-            if body["status"] == "ok":
-                body["status"] = "degraded"
+        body = check_parts(ctx(), deep=raw_deep in ("1", "true", "yes", "on"))
         return jsonify(body), 503 if body["status"] == "error" else 200
 
     @bp.get("/dashboard/overview")

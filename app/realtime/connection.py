@@ -107,7 +107,7 @@ class Connection:
                         metrics.frames_sent(1, written)
                     return Offer.SENT
                 if written > 0:
-                    metrics.WS_BYTES_SENT.inc(written)  # the writer counts the frame itself
+                    metrics.bytes_sent(written)  # the writer counts the frame itself
                     frame = frame[written:]
             if len(self._frames) >= self.max_frames or self._bytes + len(frame) > self.max_bytes:
                 self.signal = _Signal.OVERFLOW

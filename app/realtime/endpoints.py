@@ -305,10 +305,10 @@ def _await_close_reply(limit_s: float = 2.0) -> None:
 
 def _replay(ws: Any, hub: Any, conn: Connection, since: int, live_after: int) -> None:
     if hub.replay_plan(since, live_after) == "resync":
-        metrics.RESYNCS.inc()
+        metrics.resynced()
         _send(ws, {"type": "resync", "seq": live_after})
         return
-    metrics.REPLAYS.inc()
+    metrics.replayed()
     for event in hub.replay(since, live_after, sorted(conn.topics)):
         _send(ws, event.to_frame())
 

@@ -64,7 +64,7 @@ class Hub:
     # -- Publisher port (services call this after commit) ---------------------------------------
 
     def publish(self, events: list[Event]) -> None:
-        metrics.EVENTS_PUBLISHED.inc(len(events))
+        metrics.events_published(len(events))
         self.backend.publish(events)
 
     # -- ordering and fan-out -------------------------------------------------------------------
@@ -96,7 +96,7 @@ class Hub:
                 if event.seq == self.last_seq + 1:
                     self._fanout(event)
                     relayed += 1
-            metrics.EVENTS_RELAYED.inc(relayed)
+            metrics.events_relayed(relayed)
 
     def _fanout(self, event: Event) -> None:
         frame = text_frame(json.dumps(event.to_frame(), separators=(",", ":")))
