@@ -64,6 +64,14 @@ def _is_time_field(annotation: Any) -> bool:
     return annotation is datetime or datetime in typing.get_args(annotation)
 
 
+def refuse_nul(value: Any) -> Any:
+    """`value`, unless it is text with U+0000: PostgreSQL cannot store it, and no person
+    types it (a ValueError, which the models report as bad input)."""
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError("must not contain the NUL character (U+0000)")
+    return value
+
+
 class _Input(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -79,14 +87,10 @@ class _Input(BaseModel):
             raise ValueError("must be an ISO 8601 date-time, e.g. 2026-01-01T08:00:00Z")
         return value
 
-
     @field_validator("*", mode="after")
     @classmethod
     def _no_nul(cls, value: Any) -> Any:
-        """PostgreSQL cannot store U+0000 in text, and no person types it."""
-        if isinstance(value, str) and "\x00" in value:
-            raise ValueError("must not contain the NUL character (U+0000)")
-        return value
+        return refuse_nul(value)
 
 
 class StatusReport(_Input):

@@ -9,6 +9,7 @@ from app.api.openapi.schemas import (
     AUTH_ERRORS,
     ERRORS,
     INT,
+    NO_NUL,
     NSTR,
     NUM,
     READ_ERRORS,
@@ -38,10 +39,14 @@ _AREA = query("area", STR, "only this area")
 _USED = {"from": TIME, "to": TIME, "timezone": STR, "shift": {"type": ["object", "null"]}}
 
 
+VISIBLE = r"^[^\u0000]*\S[^\u0000]*$"
+
+
 def calendar_schema() -> dict[str, Any]:
     shift = obj(
         {
-            "name": {"type": "string", "minLength": 1, "maxLength": 40, "pattern": r"\S"},
+            # Something visible, and no U+0000 (refused: PostgreSQL cannot store it).
+            "name": {"type": "string", "minLength": 1, "maxLength": 40, "pattern": VISIBLE},
             "start": CLOCK,
             "end": {**CLOCK, "description": "end <= start: the shift crosses midnight"},
             "days": {
@@ -63,7 +68,7 @@ def calendar_schema() -> dict[str, Any]:
         {
             "start": TIME,
             "end": TIME,
-            "reason": {"type": "string", "maxLength": 200},
+            "reason": {"type": "string", "maxLength": 200, "pattern": NO_NUL},
             "machine_id": {"type": ["integer", "null"], "minimum": 1, "maximum": MAX_ID},
         },
         ["start", "end"],

@@ -92,6 +92,24 @@ def _untitled(node: Any) -> Any:
     return node
 
 
+# Text without U+0000, which every input model refuses (PostgreSQL cannot store it).
+NO_NUL = r"^[^\u0000]*$"
+
+
+def _no_nul(node: Any) -> Any:
+    """Every free-text string of `node` (no enum, format or pattern of its own) says that it
+    takes no U+0000, as the request bodies' models refuse it (data/validation.py)."""
+    if isinstance(node, dict):
+        node = {k: _no_nul(v) for k, v in node.items()}
+        free = not ({"enum", "format", "pattern", "const"} & set(node))
+        if node.get("type") == "string" and free:
+            node["pattern"] = NO_NUL
+        return node
+    if isinstance(node, list):
+        return [_no_nul(v) for v in node]
+    return node
+
+
 def model_schema(model: type[BaseModel]) -> dict[str, Any]:
     """The JSON Schema of an input model, as the API validates it."""
     return _untitled(model.model_json_schema())
@@ -99,7 +117,7 @@ def model_schema(model: type[BaseModel]) -> dict[str, Any]:
 
 def _filter_field(name: str) -> dict[str, Any]:
     """One TicketFilter field's schema; a query parameter is absent rather than null."""
-    schema = model_schema(TicketFilter)["properties"][name]
+    schema = _no_nul(model_schema(TicketFilter))["properties"][name]
     for branch in schema.pop("anyOf", []):
         if branch.get("type") != "null":
             schema.update(branch)
@@ -141,9 +159,9 @@ TOPIC_LIST = comma_list("topics", VALID_TOPICS, "topics to read; `all` (default)
 
 def _ticket_create() -> dict[str, Any]:
     """TicketCreate as validated: the title is trimmed before its length is checked, so it
-    needs at least 3 characters between its first and last non-space."""
-    schema = model_schema(TicketCreate)
-    schema["properties"]["title"]["pattern"] = r"^\s*\S[\s\S]+\S\s*$"
+    needs at least 3 characters between its first and last non-space (and no U+0000)."""
+    schema = _no_nul(model_schema(TicketCreate))
+    schema["properties"]["title"]["pattern"] = r"^\s*[^\s\u0000][^\u0000]+[^\s\u0000]\s*$"
     return schema
 
 
@@ -202,9 +220,9 @@ def components() -> dict[str, Any]:
             }
         ),
         "TicketCreate": _ticket_create(),
-        "TicketUpdate": model_schema(TicketUpdate),
-        "StatusReport": model_schema(StatusReport),
-        "ProductionReport": model_schema(ProductionReport),
+        "TicketUpdate": _no_nul(model_schema(TicketUpdate)),
+        "StatusReport": _no_nul(model_schema(StatusReport)),
+        "ProductionReport": _no_nul(model_schema(ProductionReport)),
         "Frame": obj(
             {
                 "type": STR,
