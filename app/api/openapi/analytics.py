@@ -15,6 +15,7 @@ from app.api.openapi.schemas import (
     READ_ERRORS,
     STR,
     TIME,
+    VISIBLE,
     body,
     json_answer,
     obj,
@@ -37,9 +38,6 @@ _WINDOW = [
 ]
 _AREA = query("area", STR, "only this area")
 _USED = {"from": TIME, "to": TIME, "timezone": STR, "shift": {"type": ["object", "null"]}}
-
-
-VISIBLE = r"^[^\u0000]*\S[^\u0000]*$"
 
 
 def calendar_schema() -> dict[str, Any]:

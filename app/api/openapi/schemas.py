@@ -93,7 +93,10 @@ def _untitled(node: Any) -> Any:
 
 
 # Text without U+0000, which every input model refuses (PostgreSQL cannot store it).
-NO_NUL = r"^[^\u0000]*$"
+# The NUL is the character itself, not a regex escape (JSON writes it as \u0000): generators
+# that translate ECMA regex escapes get it wrong.
+NO_NUL = "^[^\x00]*$"
+VISIBLE = "^[^\x00]*\\S[^\x00]*$"  # and at least one character that is not a space
 
 
 def _no_nul(node: Any) -> Any:
@@ -161,7 +164,7 @@ def _ticket_create() -> dict[str, Any]:
     """TicketCreate as validated: the title is trimmed before its length is checked, so it
     needs at least 3 characters between its first and last non-space (and no U+0000)."""
     schema = _no_nul(model_schema(TicketCreate))
-    schema["properties"]["title"]["pattern"] = r"^\s*[^\s\u0000][^\u0000]+[^\s\u0000]\s*$"
+    schema["properties"]["title"]["pattern"] = "^\\s*[^\\s\x00][^\x00]+[^\\s\x00]\\s*$"
     return schema
 
 
