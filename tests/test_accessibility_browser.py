@@ -61,6 +61,10 @@ def test_no_serious_accessibility_violation(server: LiveServer, browser: Any, pa
             '#connection-status[data-state="connected"]', state="attached"
         )
         wait_for_dash_idle(watch.page)
+        # ag-grid draws its column headers after Dash is idle: an empty header row is a
+        # violation of the moment (seen under load), not of the page.
+        if watch.page.locator(".ag-root").count():
+            watch.page.wait_for_selector(".ag-header-row .ag-header-cell", state="visible")
         assert serious_violations(watch.page) == []
 
 
