@@ -83,7 +83,13 @@ def settle_admin_page(page: Any, name: str) -> None:
     """Settle an admin page; the System page also waits for its first delivery figures."""
     settle(page)
     if name == "system":
-        page.wait_for_selector("#system-p50", timeout=60000)
+        page.wait_for_selector("#system-connections", timeout=60000)
+        try:  # the delivery figures come with the first sampled delivery: wait a while for them
+            page.wait_for_selector("#system-p50", timeout=20000)
+        except Exception as exc:  # playwright's TimeoutError
+            if type(exc).__name__ != "TimeoutError":
+                raise
+            print("system: no delivery figures yet: the empty state is shown", file=sys.stderr)
         page.wait_for_timeout(5500)  # one more 5 s refresh: its own socket is counted
 
 
