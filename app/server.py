@@ -50,6 +50,7 @@ def handler_class(access_log: bool, log_format: str = "text") -> type:
     from gevent.pywsgi import WSGIHandler
 
     from app.log_format import access_record
+    from app.realtime.handoff import DETACHED
 
     access = logging.getLogger("milldash.access")
 
@@ -71,6 +72,10 @@ def handler_class(access_log: bool, log_format: str = "text") -> type:
             super().handle_one_response()
             if self.environ.get("HTTP_UPGRADE", "").lower() == "websocket":
                 self.close_connection = True
+            if self.environ.get(DETACHED):
+                # The socket is served on (app/realtime/session.py) over a duplicate: read
+                # nothing more from this one (pywsgi drains it on the way out).
+                self.socket = None
 
         def log_request(self) -> None:
             seconds = self.time_finish - self.time_start if self.time_finish else None

@@ -15,6 +15,7 @@ from typing import Any
 from flask import Flask, g, request
 
 from app.api import error_response
+from app.realtime.handoff import AFTER_END
 from app.realtime.handshake import WS_PATHS, client_address
 
 SLOT = "milldash_socket_slot"  # the key in `g` of the slot a socket holds
@@ -64,7 +65,12 @@ def install_shared_limits(server: Flask) -> None:
         return _take_slot(slots, config)
 
     def return_slot(_exc: BaseException | None = None) -> None:
-        slots.release(g.pop(SLOT, None))
+        slot = g.pop(SLOT, None)
+        after_end = request.environ.get(AFTER_END)
+        if slot is not None and after_end is not None:
+            after_end(lambda: slots.release(slot))  # the socket outlives its request
+        else:
+            slots.release(slot)
 
     server.before_request(take_slot)
     server.teardown_request(return_slot)

@@ -76,6 +76,12 @@ class Worker(GeventPyWSGIWorker):  # type: ignore[misc]
         realtime = self.wsgi.extensions["milldash"].realtime
         gevent.spawn(realtime.going_away)
 
+    def run(self) -> None:
+        """gunicorn's loop; then, as sockets are served apart from their requests (so the
+        server's pool does not hold them), wait for their close handshakes too."""
+        super().run()
+        self.wsgi.extensions["milldash"].realtime.wait_closed(self.cfg.graceful_timeout)
+
 
 def worker_class(access_log: bool, log_format: str = "text") -> type[Worker]:
     handler = handler_class(access_log, log_format)

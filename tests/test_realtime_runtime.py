@@ -33,7 +33,6 @@ def frames_of(conn: Connection) -> list[dict[str, Any]]:
         for frame in batch:
             size = frame[1] & 0x7F
             seen.append(json.loads(frame[2 if size < 126 else 4 if size == 126 else 10 :]))
-        conn.done()
     return seen
 
 

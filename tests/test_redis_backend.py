@@ -66,7 +66,6 @@ class Process:
         """Seqs of every event frame delivered to the connection so far, in order."""
         while isinstance(batch := self.conn.take(timeout=0), list):
             self.seqs.extend(parse_frame(frame)["seq"] for frame in batch)
-            self.conn.done()
         return self.seqs
 
     def wait_for(self, seq: int, timeout: float = 15.0) -> None:

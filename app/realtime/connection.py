@@ -1,4 +1,10 @@
-"""One socket's outbound side: a bounded queue drained by exactly one writer."""
+"""One socket's outbound side: frames go straight to the socket when it takes them, else into a
+bounded queue that a writer drains; the writer exists only while there is something to drain.
+
+Every write to a socket goes through its Connection, in order: the fan-out's frames, the
+replies to the client's frames, pings, pongs and the close frame. An idle socket then costs
+no greenlet of its own besides the one that reads it.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import IntEnum
+from typing import Any
 
 from app import metrics
 from app.realtime.limits import FrameRate
@@ -42,22 +49,29 @@ class Offer(IntEnum):
 
 
 class _Signal:
-    """Why the writer should wake up besides a frame."""
+    """Why the writer should close the socket."""
 
     OVERFLOW = "overflow"
     CLOSED = "closed"
     POLICY = "policy"
     ENDED = "ended"
     GOING_AWAY = "going_away"
+    HEARTBEAT = "heartbeat"
 
 
-@dataclass
+@dataclass(eq=False)
 class Connection:
     """Pending frames for one client, bounded in frames and bytes.
 
     `offer` never blocks: the hub calls it for every client in turn, so a slow client must not
     slow the others. Past the bound the connection is marked overflowed; its writer then
     closes it with 4008 and the client resumes with `since`.
+
+    The serving layer sets `direct` (a non-blocking write to the socket: bytes written, -1
+    when it cannot now) once the welcome and the replay are out, and `kick` (start a writer
+    unless one runs). Until `live` the serving side writes itself (the welcome, the replay)
+    and frames only queue. Without a serving side (tests, the hub alone) frames only queue,
+    and `take`/`done` read them.
     """
 
     principal_name: str
@@ -71,17 +85,19 @@ class Connection:
     address: str = ""
     signed_in: bool = False  # a session or a token, not anonymous read access
     rate: FrameRate = field(default_factory=FrameRate)
+    principal: Any = None  # who opened it, for the periodic session check
 
     def __post_init__(self) -> None:
         self._frames: deque[bytes] = deque()
-        self._writing = False
-        # Set once the welcome and the replay are out: a non-blocking write straight to the
-        # socket, returning the bytes written (-1: not now).
-        self.direct: Callable[[bytes], int] | None = None
         self._bytes = 0
-        self._cond = threading.Condition(threading.Lock())
+        self._lock = threading.Lock()
+        self.direct: Callable[[bytes], int] | None = None
+        # Starts a writer that drains the queue through take/done; set by the serving side.
+        self.spawn_writer: Callable[[], None] | None = None
+        self._writer = True  # who writes: the serving side until `live`, then a writer if any
         self.signal: str | None = None
         self.dropped = 0
+        self.awaiting_pong = False  # a heartbeat ping went out and no pong came back yet
 
     def wants(self, topic: str) -> bool:
         if self.admin:  # the admin socket is a control channel, not an event stream
@@ -91,73 +107,101 @@ class Connection:
     def offer(self, frame: bytes, count: bool = True) -> Offer:
         """Send or queue an encoded frame; REFUSED (and overflowed) when the bound is passed.
 
-        With nothing queued and the writer idle, the frame goes straight to the socket from
+        With nothing queued and no writer at work, the frame goes straight to the socket from
         here (one non-blocking send): most frames then cost no wake-up and no second copy.
         Whatever the socket does not take now is queued for the writer, in order (and
         counted in the metrics when the writer sends it). A frame sent here is counted too,
         unless `count` is False: the hub counts a fan-out's frames once for all sockets."""
-        with self._cond:
+        with self._lock:
             if self.signal is not None:
                 self.dropped += 1
                 return Offer.REFUSED
-            if self.direct is not None and not self._frames and not self._writing:
-                written = self.direct(frame)
-                if written == len(frame):
-                    if count:
-                        metrics.frames_sent(1, written)
-                    return Offer.SENT
-                if written > 0:
-                    metrics.bytes_sent(written)  # the writer counts the frame itself
-                    frame = frame[written:]
+            sent = self._try_direct(frame)
+            if sent == len(frame):
+                if count:
+                    metrics.frames_sent(1, sent)
+                return Offer.SENT
+            if sent > 0:
+                metrics.bytes_sent(sent)  # the writer counts the frame itself
+                frame = frame[sent:]
             if len(self._frames) >= self.max_frames or self._bytes + len(frame) > self.max_bytes:
-                self.signal = _Signal.OVERFLOW
                 self.dropped += 1 + len(self._frames)
                 self._frames.clear()
                 self._bytes = 0
-                self._cond.notify()
-                return Offer.REFUSED
-            self._frames.append(frame)
-            self._bytes += len(frame)
-            self._cond.notify()
-            return Offer.QUEUED
+                self.signal = _Signal.OVERFLOW
+            else:
+                self._frames.append(frame)
+                self._bytes += len(frame)
+        self._kick()
+        return Offer.REFUSED if self.signal is not None else Offer.QUEUED
+
+    def control(self, data: bytes) -> None:
+        """Queue protocol bytes (a ping, a pong, a close reply) in order with the frames,
+        outside the bound, even while closing: the close handshake needs them."""
+        with self._lock:
+            if self._try_direct(data) == len(data):
+                return
+            self._frames.append(data)  # whole: a control frame is a few bytes
+            self._bytes += len(data)
+        self._kick()
+
+    def _try_direct(self, data: bytes) -> int:
+        """Bytes written straight to the socket (call with the lock held)."""
+        if self.direct is None or self._frames or self._writer:
+            return 0
+        return max(0, self.direct(data))
+
+    def _kick(self) -> None:
+        """Start a writer unless one is at work (or the serving side still writes itself)."""
+        with self._lock:
+            if self._writer or self.spawn_writer is None:
+                return
+            self._writer = True
+        self.spawn_writer()
 
     def end(self, signal: str) -> None:
-        """Ask the writer to close the socket for `signal` (policy, ended) once it has sent
-        what is already queued."""
-        with self._cond:
-            self.signal = signal
-            self._cond.notify()
+        """Have the writer close the socket for `signal` (policy, ended, ...) once it has sent
+        what is already queued; the first signal wins."""
+        with self._lock:
+            if self.signal is None:
+                self.signal = signal
+        self._kick()
 
     def close(self) -> None:
-        """Ask the writer to stop (the client went away or the server shuts down)."""
-        with self._cond:
-            if self.signal is None:
-                self.signal = _Signal.CLOSED
-            self._cond.notify()
+        """Stop writing (the client went away or the socket is done)."""
+        self.end(_Signal.CLOSED)
 
     def take(self, timeout: float | None = None) -> list[bytes] | str | None:
-        """Every pending frame (a list; call `done` once written), a signal (a str), or None
-        after `timeout`."""
-        with self._cond:
-            if not self._frames and self.signal is None:
-                self._cond.wait(timeout)
+        """Every pending frame (a list, for the writer to write), else the signal (a str),
+        else None. It never waits (`timeout` is accepted for callers that poll). None ends the
+        writer's turn: the next queued frame starts a new one; after a signal none starts."""
+        with self._lock:
             if not self._frames:
-                return self.signal  # None after the timeout
-            # Frames queued before a policy close (its warnings, say) still go out first.
+                if self.signal is None:
+                    self._writer = False
+                return self.signal
             frames = list(self._frames)
             self._frames.clear()
             self._bytes = 0
-            self._writing = True
             return frames
 
-    def done(self) -> None:
-        """The writer has written what `take` gave it."""
-        with self._cond:
-            self._writing = False
+    def live(self, direct: Callable[[bytes], int]) -> None:
+        """From now on write straight to the socket when nothing is queued (what queued
+        meanwhile goes first, through the writer)."""
+        with self._lock:
+            self.direct = direct
+            self._writer = False
+        if self._frames or self.signal is not None:
+            self._kick()
 
     @property
     def pending(self) -> int:
         return len(self._frames)
+
+    @property
+    def writing(self) -> bool:
+        """A writer (or the serving side) is at work."""
+        return self._writer
 
 
 OVERFLOW = _Signal.OVERFLOW
@@ -165,3 +209,4 @@ CLOSED = _Signal.CLOSED
 POLICY = _Signal.POLICY
 ENDED = _Signal.ENDED
 GOING_AWAY = _Signal.GOING_AWAY
+HEARTBEAT = _Signal.HEARTBEAT

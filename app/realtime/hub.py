@@ -8,6 +8,7 @@ import logging
 import os
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -46,6 +47,8 @@ class Hub:
         self.retention = retention or Retention()
         self._lock = threading.RLock()
         self._connections: dict[str, Connection] = {}
+        self._by_name: Counter[str] = Counter()  # open sockets per user name
+        self._by_address: Counter[str] = Counter()  # and per address
         self.presence = Presence()  # who has which ticket open; no events, no seq
         with db.read() as session:
             published = session.scalar(
@@ -127,12 +130,16 @@ class Hub:
         """Register a connection for live events; returns the seq it goes live after."""
         with self._lock:
             self._connections[conn.client_id] = conn
+            self._by_name[conn.principal_name] += 1
+            self._by_address[conn.address] += 1
             metrics.socket_opened(conn.role, conn.topics)
             return self.last_seq
 
     def detach(self, conn: Connection) -> None:
         with self._lock:
             if self._connections.pop(conn.client_id, None) is not None:
+                _decrement(self._by_name, conn.principal_name)
+                _decrement(self._by_address, conn.address)
                 metrics.socket_gone(conn.role, conn.topics)
         conn.close()
         self.presence.leave(conn)  # after close: a late announce from its reader is refused
@@ -140,17 +147,17 @@ class Hub:
     def counts(self, name: str, address: str) -> tuple[int, int]:
         """Open sockets of this user name and of this address."""
         with self._lock:
-            conns = list(self._connections.values())
-        return (
-            sum(1 for c in conns if c.principal_name == name),
-            sum(1 for c in conns if c.address == address),
-        )
+            return self._by_name[name], self._by_address[address]
+
+    def connections(self) -> list[Connection]:
+        """The open connections now."""
+        with self._lock:
+            return list(self._connections.values())
 
     def close_all(self) -> int:
         """Ask every connection's writer to close with 1001 (the server is stopping);
         returns how many were open."""
-        with self._lock:
-            conns = list(self._connections.values())
+        conns = self.connections()
         for conn in conns:
             conn.end(GOING_AWAY)
         return len(conns)
@@ -189,8 +196,7 @@ class Hub:
             cursor = batch[-1].seq
 
     def stats(self) -> dict[str, object]:
-        with self._lock:
-            conns = list(self._connections.values())
+        conns = self.connections()
         by_topic = {t: sum(1 for c in conns if c.wants(t)) for t in TOPICS}
         return {
             "type": "stats",
@@ -267,3 +273,9 @@ class Hub:
                 )
             )
         return int(result.rowcount or 0)
+
+
+def _decrement(counts: Counter[str], key: str) -> None:
+    counts[key] -= 1
+    if counts[key] <= 0:
+        del counts[key]

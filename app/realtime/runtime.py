@@ -5,7 +5,7 @@ socket endpoints, and their start and stop.
     services = Services(db, realtime)      # the services publish through it after commit
     ...
     realtime.init_app(server)              # builds backend + hub, adds /api/v1/ws*
-    realtime.start()                       # serving only: tail Redis, run the relay
+    realtime.start()                       # serving only: tail Redis, run the relay, the keeper
     realtime.stop()
 
 `create_app` builds it (reached as `AppContext.realtime`); whoever serves starts it, once per
@@ -18,10 +18,12 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from typing import TYPE_CHECKING
 
 from app.realtime.backend import Backend, InProcessBackend
 from app.realtime.hub import Hub, Retention
+from app.realtime.keeper import Keeper
 from data.events import Event
 from data.store.db import Database
 
@@ -59,6 +61,7 @@ class Realtime:
     def __init__(self, app: Flask | None = None, *, backend: Backend | None = None) -> None:
         self._backend: Backend | None = backend
         self._hub: Hub | None = None
+        self._keeper: Keeper | None = None
         self._state = threading.Lock()
         self.running = False
         if app is not None:
@@ -74,6 +77,7 @@ class Realtime:
         if self._backend is None:
             self._backend = make_backend(config, db)
         self._hub = Hub(db, self._backend, Retention(config.retain_events, config.retain_hours))
+        self._keeper = Keeper(db, self._hub.connections, config.ws_ping_interval_s)
         app.extensions[EXTENSION_KEY] = self
         app_ctx.realtime = self
         register_realtime(app)
@@ -110,6 +114,8 @@ class Realtime:
                 return
             self.backend.start()  # tails the Redis stream when one is configured
             self.hub.start_relay(relay_interval_s)
+            if self._keeper is not None:
+                self._keeper.start()
             self.running = True
 
     def stop(self) -> None:
@@ -118,9 +124,20 @@ class Realtime:
         with self._state:
             if self._hub is not None:
                 self._hub.stop()
+            if self._keeper is not None:
+                self._keeper.stop()
             if self._backend is not None:
                 self._backend.stop()
             self.running = False
+
+    def wait_closed(self, timeout_s: float) -> bool:
+        """Wait until this process has no open socket (True) or `timeout_s` passed."""
+        deadline = time.monotonic() + timeout_s
+        while self.hub.connections():
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.05)
+        return True
 
     def going_away(self) -> int:
         """Close every open socket of this process with 1001 (the server is stopping), so
