@@ -116,6 +116,15 @@ def recv_until(ws: websocket.WebSocket, predicate: Any, timeout: float = 10.0) -
     raise TimeoutError(f"no matching frame; got {frames[-5:]}")
 
 
+def close_code(ws: websocket.WebSocket, timeout: float = 10.0) -> int:
+    """Read until the close frame; its status code (pings on the way are answered)."""
+    ws.settimeout(timeout)
+    while True:
+        opcode, frame = ws.recv_data_frame(True)
+        if opcode == websocket.ABNF.OPCODE_CLOSE:
+            return int.from_bytes(frame.data[:2], "big")
+
+
 def serve_plant(workdir: Path, machines: int, **env: str) -> Iterator[LiveServer]:
     """A started server with `machines` idle machines, stopped afterwards (for fixtures)."""
     from devtools.factories import add_machines

@@ -10,22 +10,13 @@ import requests
 import websocket
 
 from data.accounts.users import create_user
-from devtools.live_server import recv_json, serve_plant
+from devtools.live_server import close_code, recv_json, serve_plant
 from tests.waiting import wait_until
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     yield from serve_plant(tmp_path_factory.mktemp("sec"), 2, MILLDASH_WS_MAX_PER_USER="3")
-
-
-def close_code(ws: websocket.WebSocket, timeout: float = 10.0) -> int:
-    """Read until the close frame; its status code."""
-    ws.settimeout(timeout)
-    while True:
-        opcode, frame = ws.recv_data_frame(True)
-        if opcode == websocket.ABNF.OPCODE_CLOSE:
-            return int.from_bytes(frame.data[:2], "big")
 
 
 def test_frame_flood_gets_errors_then_1008(server):

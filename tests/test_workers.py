@@ -28,7 +28,7 @@ from data.accounts.tokens import create_token
 from data.store.db import Database
 from devtools.cluster import RedisServer
 from devtools.factories import add_machines
-from devtools.live_server import free_port, recv_json, recv_until
+from devtools.live_server import close_code, free_port, recv_json, recv_until
 from devtools.processes import stop_process, wait_until_healthy
 from tests.waiting import wait_until
 
@@ -110,14 +110,6 @@ class Workers:
         ws = websocket.create_connection(url, timeout=10)
         assert recv_json(ws)["type"] == "welcome"
         return ws
-
-
-def close_code(ws: websocket.WebSocket, timeout: float = 15.0) -> int:
-    ws.settimeout(timeout)
-    while True:
-        opcode, frame = ws.recv_data_frame(True)
-        if opcode == websocket.ABNF.OPCODE_CLOSE:
-            return int.from_bytes(frame.data[:2], "big")
 
 
 def alive(pid: int) -> bool:
@@ -213,7 +205,7 @@ def test_two_workers_serve_one_port_and_every_event_reaches_every_socket(
     last = sockets[-1]
     assert cluster.proc is not None
     cluster.proc.send_signal(signal.SIGTERM)
-    assert close_code(last) == 1001
+    assert close_code(last, timeout=15.0) == 1001
     assert cluster.stop() == 0
     assert not any(alive(pid) for pid in pids)
     assert "Traceback" not in cluster.log()
