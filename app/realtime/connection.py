@@ -92,7 +92,10 @@ class Connection:
         self._bytes = 0
         self._lock = threading.Lock()
         self.direct: Callable[[bytes], int] | None = None
-        # Starts a writer that drains the queue through take/done; set by the serving side.
+        # While the socket is live, nothing is queued, no writer works and no signal is set:
+        # `direct`, so `offer` writes without taking the lock. None otherwise.
+        self._send: Callable[[bytes], int] | None = None
+        # Starts a writer that drains the queue through `take`; set by the serving side.
         self.spawn_writer: Callable[[], None] | None = None
         self._writer = True  # who writes: the serving side until `live`, then a writer if any
         self.signal: str | None = None
@@ -112,44 +115,49 @@ class Connection:
         Whatever the socket does not take now is queued for the writer, in order (and
         counted in the metrics when the writer sends it). A frame sent here is counted too,
         unless `count` is False: the hub counts a fan-out's frames once for all sockets."""
-        with self._lock:
-            if self.signal is not None:
-                self.dropped += 1
-                return Offer.REFUSED
-            sent = self._try_direct(frame)
+        send = self._send
+        if send is not None:
+            sent = _write_some(send, frame)
             if sent == len(frame):
                 if count:
                     metrics.frames_sent(1, sent)
                 return Offer.SENT
-            if sent > 0:
+            if sent:
                 metrics.bytes_sent(sent)  # the writer counts the frame itself
                 frame = frame[sent:]
+        return self._queue(frame)
+
+    def _queue(self, frame: bytes) -> Offer:
+        with self._lock:
+            if self.signal is not None:
+                self.dropped += 1
+                return Offer.REFUSED
             if len(self._frames) >= self.max_frames or self._bytes + len(frame) > self.max_bytes:
                 self.dropped += 1 + len(self._frames)
                 self._frames.clear()
                 self._bytes = 0
-                self.signal = _Signal.OVERFLOW
+                self._signal(_Signal.OVERFLOW)
             else:
                 self._frames.append(frame)
                 self._bytes += len(frame)
+                self._send = None
         self._kick()
         return Offer.REFUSED if self.signal is not None else Offer.QUEUED
 
     def control(self, data: bytes) -> None:
-        """Queue protocol bytes (a ping, a pong, a close reply) in order with the frames,
-        outside the bound, even while closing: the close handshake needs them."""
-        with self._lock:
-            if self._try_direct(data) == len(data):
+        """Send or queue protocol bytes (a ping, a pong, a close reply) in order with the
+        frames, outside the bound, even while closing: the close handshake needs them."""
+        send = self._send
+        if send is not None:
+            sent = _write_some(send, data)
+            if sent == len(data):
                 return
-            self._frames.append(data)  # whole: a control frame is a few bytes
+            data = data[sent:]
+        with self._lock:
+            self._frames.append(data)  # a control frame is a few bytes
             self._bytes += len(data)
+            self._send = None
         self._kick()
-
-    def _try_direct(self, data: bytes) -> int:
-        """Bytes written straight to the socket (call with the lock held)."""
-        if self.direct is None or self._frames or self._writer:
-            return 0
-        return max(0, self.direct(data))
 
     def _kick(self) -> None:
         """Start a writer unless one is at work (or the serving side still writes itself)."""
@@ -157,14 +165,20 @@ class Connection:
             if self._writer or self.spawn_writer is None:
                 return
             self._writer = True
+            self._send = None
         self.spawn_writer()
+
+    def _signal(self, signal: str) -> None:
+        """Set the first signal (call with the lock held)."""
+        if self.signal is None:
+            self.signal = signal
+        self._send = None
 
     def end(self, signal: str) -> None:
         """Have the writer close the socket for `signal` (policy, ended, ...) once it has sent
         what is already queued; the first signal wins."""
         with self._lock:
-            if self.signal is None:
-                self.signal = signal
+            self._signal(signal)
         self._kick()
 
     def close(self) -> None:
@@ -174,23 +188,28 @@ class Connection:
     def take(self, timeout: float | None = None) -> list[bytes] | str | None:
         """Every pending frame (a list, for the writer to write), else the signal (a str),
         else None. It never waits (`timeout` is accepted for callers that poll). None ends the
-        writer's turn: the next queued frame starts a new one; after a signal none starts."""
+        writer's turn: frames go straight to the socket again, and the next one queued starts
+        a new writer; after a signal none starts."""
         with self._lock:
             if not self._frames:
                 if self.signal is None:
                     self._writer = False
+                    self._send = self.direct
                 return self.signal
             frames = list(self._frames)
             self._frames.clear()
             self._bytes = 0
             return frames
 
-    def live(self, direct: Callable[[bytes], int]) -> None:
-        """From now on write straight to the socket when nothing is queued (what queued
-        meanwhile goes first, through the writer)."""
+    def live(self, direct: Callable[[bytes], int] | None) -> None:
+        """From now on write straight to the socket with `direct` (a non-blocking send: bytes
+        written, or BlockingIOError/OSError) when nothing is queued; what queued meanwhile
+        goes first, through a writer. None: every frame goes through a writer."""
         with self._lock:
             self.direct = direct
             self._writer = False
+            if not self._frames and self.signal is None:
+                self._send = direct
         if self._frames or self.signal is not None:
             self._kick()
 
@@ -198,10 +217,14 @@ class Connection:
     def pending(self) -> int:
         return len(self._frames)
 
-    @property
-    def writing(self) -> bool:
-        """A writer (or the serving side) is at work."""
-        return self._writer
+
+def _write_some(send: Callable[[bytes], int], data: bytes) -> int:
+    """Bytes a non-blocking send took (0 when it took none or failed: the writer then meets
+    the failure and ends the connection)."""
+    try:
+        return send(data)
+    except OSError:  # BlockingIOError included
+        return 0
 
 
 OVERFLOW = _Signal.OVERFLOW

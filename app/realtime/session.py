@@ -134,18 +134,9 @@ class SocketSession:
 
     def go_live(self) -> None:
         """From now on frames go straight to the socket, or through a writer."""
-        self.conn.live(self._direct)
-
-    def _direct(self, data: bytes) -> int:
-        raw = getattr(self.raw, "_sock", None)  # gevent's socket wraps a non-blocking one
-        if raw is None:
-            return -1
-        try:
-            return int(raw.send(data))
-        except BlockingIOError:
-            return 0
-        except OSError:
-            return -1  # the writer meets the same error and ends the connection
+        # gevent's socket wraps a non-blocking one: its send never waits.
+        raw = getattr(self.raw, "_sock", None)
+        self.conn.live(raw.send if raw is not None else None)
 
     def _start_writer(self) -> None:
         self.writer_busy = True
