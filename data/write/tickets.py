@@ -58,6 +58,7 @@ def create_ticket(tx: Transaction, form: TicketCreate, actor: str) -> dict[str, 
             )
         )
     ticket = Ticket(
+        machine=machine,  # loaded already: the record and the alert need no reload
         machine_id=machine.id,
         title=form.title,
         description=form.description,
@@ -72,8 +73,6 @@ def create_ticket(tx: Transaction, form: TicketCreate, actor: str) -> dict[str, 
     session.add(ticket)
     session.flush()
     _history(tx, ticket, "status", None, "open", actor)
-    session.flush()
-    session.refresh(ticket)
     new = alert(ticket)
     tx.emit(new, DashboardRefresh.after(new))
     return ticket_record(ticket)
