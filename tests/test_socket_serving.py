@@ -171,3 +171,17 @@ def _has_close(data: bytes) -> bool:
 def _close_of(data: bytes) -> tuple[int, str]:
     payload = next(p for op, p in _frames(data) if op == 0x8)
     return int.from_bytes(payload[:2], "big"), payload[2:].decode()
+
+
+def test_the_keeper_runs_rounds_until_stopped_and_interval_0_sends_no_pings(db: Any) -> None:
+    conn = _conn()
+    pinging = Keeper(db, lambda: [conn], ping_interval_s=0.05, check_s=60)
+    pinging.start()
+    wait_until(lambda: conn.awaiting_pong, timeout=5)
+    pinging.stop()
+    assert conn.take() == [PING]
+    quiet, silent = _conn(), Keeper(db, lambda: [quiet], ping_interval_s=0, check_s=60)
+    silent.start()
+    time.sleep(0.3)  # several 0.05 s intervals of the other keeper: none here
+    silent.stop()
+    assert quiet.take() is None and not quiet.awaiting_pong
