@@ -6,6 +6,7 @@
     python -m bench.fanout --quick                # smoke run: N = 50 for 3 s
     python -m bench.fanout --clients 2000 --processes 1,2 --via direct,nginx
     python -m bench.fanout --clients 1000 --servers mill-dash --metrics on,off --scrape-every 15
+    python -m bench.fanout --clients 1000,8000 --ping-interval 10   # the efficiency targets
 
 For each N and each server -- Mill Dash (`python -m app --no-demo` on a temp SQLite file,
 started by devtools.live_server.LiveServer) and the reference (bench/reference_broadcaster.py) --
@@ -19,7 +20,10 @@ come from /proc. With `--processes 2` Mill Dash also runs as two processes on on
 as `--workers 2` on one port (`--via direct`) or as two processes behind nginx (`--via nginx`):
 bench/fanout_cluster.py. With `--metrics on,off` each Mill Dash variant also runs with
 MILLDASH_METRICS=0 (`mill-dash metrics-off`), and `--scrape-every S` reads /metrics every S
-seconds while the variants with metrics publish, as Prometheus would. Results and analysis:
+seconds while the variants with metrics publish, as Prometheus would. Every socket records
+when the server's pings arrive (`--ping-interval S` sets MILLDASH_WS_PING_INTERVAL, and the
+reference pings as often). At N = 1000 and 8000 the efficiency targets set memory per socket,
+CPU per frame and latency beside the reference's. Results and analysis:
 docs/benchmarks/fanout.md. It is a measurement:
 the exit status is 0 whether the targets hold or not (2 for bad flags, 130 when interrupted).
 """
@@ -40,6 +44,7 @@ from typing import Any
 from bench.fanout_clients import say, worker_main
 from bench.fanout_cluster import VIAS, cluster_kind, missing_binaries
 from bench.fanout_report import (
+    print_efficiency_targets,
     print_metrics_targets,
     print_scale_targets,
     print_table,
@@ -52,6 +57,7 @@ from bench.fanout_servers import (
     Scraper,
     children,
     metrics_off,
+    ping_interval_s,
     warm_up,
 )
 from bench.proc_stats import (
@@ -76,7 +82,7 @@ def run_one(kind: type, n: int, args: argparse.Namespace, tag: str) -> dict[str,
         else tempfile.TemporaryDirectory(prefix="fanout-")
     )
     with workdir as tmp:
-        server = kind(Path(tmp), n)
+        server = kind(Path(tmp), n, args.ping_interval)
         label = f"{server.name} N={n}"
         if args.keep:
             say(label, f"logs kept in {tmp}")
@@ -119,6 +125,7 @@ def run_one(kind: type, n: int, args: argparse.Namespace, tag: str) -> dict[str,
                 "processes": server.processes,
                 "via": getattr(server, "via", ""),
                 "metrics": getattr(server, "metrics", None),  # None: the reference
+                "ping_interval_s": args.ping_interval_s,
                 "server_pids": pids,
                 "rss_before_kb": rss_before,
             }
@@ -234,6 +241,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="while publishing, GET /metrics every SECONDS on the variants with metrics on, "
         "as Prometheus would (default 0: never)",
     )
+    parser.add_argument(
+        "--ping-interval",
+        type=float,
+        metavar="SECONDS",
+        help="ping every socket every SECONDS (MILLDASH_WS_PING_INTERVAL; the reference "
+        "the same); default: the server's own (25 s), also for the reference",
+    )
     parser.add_argument("--json", type=Path, help="also write the raw results here")
     parser.add_argument(
         "--wait-quiet",
@@ -263,6 +277,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error("--metrics must be a comma list of on, off (e.g. on,off)")
     if args.scrape_every < 0:
         parser.error("--scrape-every must be 0 (never) or a positive number of seconds")
+    if args.ping_interval is not None and args.ping_interval < 0:
+        parser.error("--ping-interval must be 0 (no pings) or a positive number of seconds")
+    args.ping_interval_s = ping_interval_s(args.ping_interval)
     servers = args.servers.split(",")
     args.kinds = []
     if "mill-dash" in servers:
@@ -317,6 +334,7 @@ def main(argv: list[str] | None = None) -> int:
     print_targets(results)
     print_scale_targets(results)
     print_metrics_targets(results)
+    print_efficiency_targets(results)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
     return 0

@@ -14,7 +14,7 @@ from websockets.client import ClientProtocol
 from websockets.frames import Frame, Opcode
 from websockets.uri import parse_uri
 
-from bench.fanout_summary import summarise
+from bench.fanout_summary import heartbeats, summarise
 from bench.proc_stats import raise_nofile
 
 POST_TIMEOUT_S = 30.0
@@ -79,7 +79,8 @@ class _Client(asyncio.Protocol):
 
     With a thousand sockets in one loop the client's cost per frame is part of every latency;
     this way a frame costs a parse and an append (no future, no task switch), and all frames
-    that arrive in one read share one receive time.
+    that arrive in one read share one receive time. The server's pings are answered (see
+    _flush) and their arrival times kept, from the welcome on, for the heartbeat figures.
     """
 
     def __init__(self, index: int, uri: Any, frames: list[tuple[float, int, bytes]]) -> None:
@@ -88,6 +89,8 @@ class _Client(asyncio.Protocol):
         self.welcome: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
         self.transport: Any = None
         self.lost = False
+        self.opened = self.closed = float("nan")  # perf_counter at the welcome, at the loss
+        self.pings: list[float] = []
 
     def connection_made(self, transport: Any) -> None:
         self.transport = transport
@@ -99,15 +102,20 @@ class _Client(asyncio.Protocol):
         self.protocol.receive_data(data)
         for event in self.protocol.events_received():
             if isinstance(event, Frame):
-                if event.opcode is not Opcode.TEXT:
-                    continue  # pings are answered by the protocol (see _flush)
-                if self.welcome.done():
-                    self.frames.append((now, self.index, event.data))
-                else:
-                    self.welcome.set_result(event.data)
+                if event.opcode is Opcode.PING:
+                    self.pings.append(now)  # the protocol queued the pong (see _flush)
+                elif event.opcode is Opcode.TEXT:
+                    self._text(now, event.data)
             elif self.protocol.handshake_exc is not None and not self.welcome.done():
                 self.welcome.set_exception(self.protocol.handshake_exc)
         self._flush()
+
+    def _text(self, now: float, data: bytes) -> None:
+        if self.welcome.done():
+            self.frames.append((now, self.index, data))
+        else:
+            self.opened = now
+            self.welcome.set_result(data)
 
     def _flush(self) -> None:
         for chunk in self.protocol.data_to_send():
@@ -122,8 +130,13 @@ class _Client(asyncio.Protocol):
                 self.protocol.send_close()
                 self._flush()
 
+    def heartbeat(self, now: float) -> tuple[float, list[float], float]:
+        """(opened, ping arrival times, end): end is `now`, or when the socket was lost."""
+        return self.opened, self.pings, self.closed if self.lost else now
+
     def connection_lost(self, exc: Exception | None) -> None:
         self.lost = True
+        self.closed = time.perf_counter()
         if not self.welcome.done():
             self.welcome.set_exception(exc or ConnectionError("closed before the welcome"))
 
@@ -207,6 +220,8 @@ async def _worker(cfg: dict[str, Any]) -> None:
     _emit("drained")
     say(label, f"sent {count}/{count} tickets, {len(frames):,}/{count * n:,} frames")
     result = summarise(frames, sends, titles, n)
+    now = time.perf_counter()
+    result.update(heartbeats([client.heartbeat(now) for client in conns]))
     result["closed_early"] = sum(c.lost for c in conns)
     for client in conns:
         client.close()

@@ -24,7 +24,7 @@ from typing import Any
 
 import requests
 
-from bench.fanout_servers import ROOT, children, metrics_env
+from bench.fanout_servers import ROOT, children, metrics_env, ping_env
 from bench.proc_stats import child_pids
 from data.accounts.tokens import create_token
 from data.store.db import Database
@@ -55,7 +55,7 @@ class ClusterServer:
     via = ""
     metrics = True
 
-    def __init__(self, workdir: Path, n: int) -> None:
+    def __init__(self, workdir: Path, n: int, ping_interval: float | None = None) -> None:
         self.workdir = workdir
         self.db_url = f"sqlite:///{workdir / 'milldash.db'}"
         db = Database(self.db_url)
@@ -71,6 +71,7 @@ class ClusterServer:
             "MILLDASH_WS_MAX_PER_USER": cap,
             "MILLDASH_WS_MAX_PER_ADDRESS": cap,
             **metrics_env(self.metrics),
+            **ping_env(ping_interval),
         }
         self.redis = RedisServer(workdir)
         self.infra: dict[str, list[int]] = {}

@@ -1,5 +1,6 @@
 """The fan-out bench's table and its targets (one process against the reference at N = 1000;
-several processes against one at N = 2000; metrics on against off at N = 1000)."""
+several processes against one at N = 2000; metrics on against off at N = 1000; memory, CPU,
+latency and heartbeats against the reference at N = 1000 and 8000)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,16 @@ SCALE_P50_MS = 5.0  # what cross-process delivery may add to one process's p50
 METRICS_P99 = 0.05  # how much the metrics may add to the p99 (5 %)
 METRICS_OFF = " metrics-off"  # the name suffix of a variant run with MILLDASH_METRICS=0
 LABEL = 19  # "mill-dash x2 direct"; wider when a run has longer names
+IDLE_N = 8000  # many idle sockets on one process
+KB_PER_SOCKET = 30.0  # resident memory per idle socket
+KB_VS_REF = 2.0  # ... and at most this many times the reference's
+CPU_VS_REF = 1.2  # server CPU per delivered frame against the reference's
+P99_VS_REF = 1.0  # p99 against the reference's, at N = 1000
+TOTAL_RSS_MB = 600  # the server's RSS with the IDLE_N sockets open
+HEARTBEAT_SLACK_S = 2.0  # how late a ping may be: every gap <= interval + this
+
+# A target's line: what, the measured value, and PASS (True), FAIL (False) or not measured.
+Check = tuple[str, str, bool | None]
 
 
 def _fmt(value: float, digits: int = 1) -> str:
@@ -142,11 +153,26 @@ def base_name(base: dict[str, Any]) -> str:
     return "x1 nginx" if base.get("via") == "nginx" else "x1"
 
 
+def _verdict(ok: bool | None) -> str:
+    return "-" if ok is None else "PASS" if ok else "FAIL"
+
+
+def _print_checks(checks: list[Check], name_w: int, value_w: int) -> None:
+    for name, value, ok in checks:
+        print(f"  {name:<{name_w}} {value:<{value_w}} {_verdict(ok)}")
+
+
+def ours_and_ref(
+    results: list[dict[str, Any]], n: int
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """At N: Mill Dash on one process direct (with metrics, else without) and the reference."""
+    rows = {r["server"]: r for r in results if r["n"] == n}
+    return rows.get("mill-dash") or rows.get("mill-dash" + METRICS_OFF), rows.get("reference")
+
+
 def print_targets(results: list[dict[str, Any]]) -> None:
     n = TARGET_N if any(r["n"] == TARGET_N for r in results) else max(r["n"] for r in results)
-    rows = {r["server"]: r for r in results if r["n"] == n}
-    ours = rows.get("mill-dash") or rows.get("mill-dash" + METRICS_OFF)
-    ref = rows.get("reference")
+    ours, ref = ours_and_ref(results, n)
     if ours is None or ref is None:
         print("\ntargets: need both servers in the run (--servers mill-dash,reference)")
         return
@@ -168,8 +194,7 @@ def print_targets(results: list[dict[str, Any]]) -> None:
             ours["rss_per_conn_kb"] <= 100,
         ),
     ]
-    for name, value, ok in checks:
-        print(f"  {name:<38} {value:<36} {'PASS' if ok else 'FAIL'}")
+    _print_checks(checks, 38, 36)
 
 
 def print_scale_targets(results: list[dict[str, Any]]) -> None:
@@ -204,8 +229,7 @@ def print_scale_targets(results: list[dict[str, Any]]) -> None:
         added = r["p50_ms"] - one["p50_ms"]
         value = f"{r['p50_ms']:.1f} - {one['p50_ms']:.1f} = {added:+.1f} ms"
         checks.append((name, value, added <= SCALE_P50_MS))
-    for name, value, ok in checks:
-        print(f"  {name:<52} {value:<30} {'PASS' if ok else 'FAIL'}")
+    _print_checks(checks, 52, 30)
 
 
 def print_metrics_targets(results: list[dict[str, Any]]) -> None:
@@ -229,9 +253,93 @@ def print_metrics_targets(results: list[dict[str, Any]]) -> None:
         if variant != "mill-dash":
             name += f" ({variant})"
         value = f"{on['p99_ms']:.1f} vs {off['p99_ms']:.1f} ms ({added:+.1%})"
-        print(f"  {name:<52} {value:<30} {'PASS' if added <= METRICS_P99 else 'FAIL'}")
+        _print_checks([(name, value, added <= METRICS_P99)], 52, 30)
         if "scrapes" in on:
             print(
                 f"    /metrics scraped {on['scrapes']} times every {on['scrape_every_s']:g} s, "
                 f"median {_fmt(on['scrape_ms'])} ms, {on['scrape_errors']} failed"
             )
+
+
+def _ratio(name: str, ours: float, ref: float, unit: str, limit: float, digits: int = 1) -> Check:
+    """`ours vs ref unit = ratio x`, PASS when the ratio is at most `limit`."""
+    ratio = ours / ref if ref else float("nan")
+    value = f"{ours:,.{digits}f} vs {ref:,.{digits}f} {unit} = {ratio:.2f}x"
+    return name, value, ratio <= limit
+
+
+def _largest(*values: float) -> float:
+    """The largest of the values that are numbers (nan: none is)."""
+    return max((v for v in values if v == v), default=float("nan"))
+
+
+def heartbeat_check(ours: dict[str, Any], ref: dict[str, Any]) -> Check:
+    """On time: no socket went longer than the interval + HEARTBEAT_SLACK_S without a ping,
+    from its welcome to its first ping, between two, or from its last to the end of the run
+    (so a socket open that long without any ping fails too). Not measured when pings are off
+    or no ping was due: no ping seen and no socket open that long."""
+    name = "heartbeats on time"
+    interval = ours.get("ping_interval_s", float("nan"))
+    if not interval > 0:
+        return name, "not measured (pings off)", None
+    limit = interval + HEARTBEAT_SLACK_S
+    if ours["ping_sockets"] == 0 and ours["open_max_s"] <= limit:
+        return name, f"not measured (no ping seen; interval {interval:g} s)", None
+    gap = _largest(ours["ping_max_gap_s"], ours["ping_max_wait_s"])
+    ref_gap = _largest(ref["ping_max_gap_s"], ref["ping_max_wait_s"])
+    pinged = f"{ours['ping_sockets']:,}/{ours['n']:,} pinged"
+    value = f"max gap {gap:.1f} s vs interval {interval:g} s (ref {ref_gap:.1f} s), {pinged}"
+    return name, value, gap <= limit
+
+
+def efficiency_checks(n: int, ours: dict[str, Any], ref: dict[str, Any]) -> list[Check]:
+    """The efficiency targets at N: memory per idle socket, CPU per frame, heartbeats; p99 at
+    N = 1000 (below IDLE_N), and at IDLE_N every event delivered and the total RSS."""
+    kb, ref_kb = ours["rss_per_conn_kb"], ref["rss_per_conn_kb"]
+    checks: list[Check] = [
+        (
+            f"RSS per idle socket <= {KB_PER_SOCKET:g} KB",
+            f"{kb:.1f} KB (reference {ref_kb:.1f} KB)",
+            kb <= KB_PER_SOCKET,
+        ),
+        _ratio(f"RSS per idle socket <= {KB_VS_REF:g}x reference", kb, ref_kb, "KB", KB_VS_REF),
+        _ratio(
+            f"server CPU per frame <= {CPU_VS_REF:g}x reference",
+            ours["cpu_us_per_delivery"],
+            ref["cpu_us_per_delivery"],
+            "us",
+            CPU_VS_REF,
+        ),
+    ]
+    if n < IDLE_N:
+        name = f"p99 <= {P99_VS_REF:.1f}x reference"
+        checks.append(_ratio(name, ours["p99_ms"], ref["p99_ms"], "ms", P99_VS_REF))
+    else:
+        missing = f"{ours['missing']:,} of {ours['expected']:,} missing"
+        checks.append(("every event reaches every socket", missing, ours["missing"] == 0))
+    checks.append(heartbeat_check(ours, ref))
+    if n >= IDLE_N:
+        mb, ref_mb = ours["rss_idle_kb"] / 1024, ref["rss_idle_kb"] / 1024
+        checks.append(
+            (
+                f"server RSS, {n:,} sockets open, <= {TOTAL_RSS_MB} MB",
+                f"{mb:,.1f} MB (reference {ref_mb:,.1f} MB)",
+                mb <= TOTAL_RSS_MB,
+            )
+        )
+    return checks
+
+
+def print_efficiency_targets(results: list[dict[str, Any]]) -> None:
+    """At N = 1000 and 8000, each the run has (else at its largest N): Mill Dash on one
+    process against the reference of the same run."""
+    ns = {r["n"] for r in results}
+    wanted = [n for n in (TARGET_N, IDLE_N) if n in ns] or [max(ns)]
+    for n in wanted:
+        note = "" if n in (TARGET_N, IDLE_N) else f" (set for {TARGET_N:,} and {IDLE_N:,})"
+        ours, ref = ours_and_ref(results, n)
+        if ours is None or ref is None:
+            print(f"\nefficiency targets at N={n}: need both servers in the run")
+            continue
+        print(f"\nefficiency targets at N={n}{note}:")
+        _print_checks(efficiency_checks(n, ours, ref), 42, 66)

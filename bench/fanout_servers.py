@@ -29,6 +29,19 @@ def metrics_env(on: bool) -> dict[str, str]:
     return {"MILLDASH_METRICS": "1" if on else "0"}
 
 
+def ping_env(interval: float | None) -> dict[str, str]:
+    """MILLDASH_WS_PING_INTERVAL when `--ping-interval` was given; else the server's own."""
+    return {} if interval is None else {"MILLDASH_WS_PING_INTERVAL": f"{interval:g}"}
+
+
+def ping_interval_s(flag: float | None) -> float:
+    """The interval Mill Dash pings every socket at: `--ping-interval`, else its configuration
+    (MILLDASH_WS_PING_INTERVAL as this environment sets it, default 25 s); 0: never."""
+    from app.config import Config
+
+    return Config.from_env().ws_ping_interval_s if flag is None else flag
+
+
 def metrics_off(kind: type) -> type:
     """The same Mill Dash variant with MILLDASH_METRICS=0, named `<name> metrics-off`."""
     attrs = {"metrics": False, "name": f"{kind.name} {METRICS_OFF}"}
@@ -43,7 +56,7 @@ class OursServer:
     metrics = True
     infra_pids: list[int] = []
 
-    def __init__(self, workdir: Path, n: int) -> None:
+    def __init__(self, workdir: Path, n: int, ping_interval: float | None = None) -> None:
         from devtools.factories import add_machines
         from devtools.live_server import LiveServer
 
@@ -55,6 +68,7 @@ class OursServer:
             MILLDASH_WS_MAX_PER_USER=cap,
             MILLDASH_WS_MAX_PER_ADDRESS=cap,
             **metrics_env(self.metrics),
+            **ping_env(ping_interval),
         )
         self.machine_ids = add_machines(self.live.db, 4)
         try:
@@ -77,13 +91,14 @@ class OursServer:
 
 
 class ReferenceServer:
-    """bench/reference_broadcaster.py: WebSocket on one port, the POST on another."""
+    """bench/reference_broadcaster.py: WebSocket on one port, the POST on another; it pings
+    every socket as often as Mill Dash does in the same run."""
 
     name = "reference"
     processes = 1
     infra_pids: list[int] = []
 
-    def __init__(self, workdir: Path, n: int) -> None:
+    def __init__(self, workdir: Path, n: int, ping_interval: float | None = None) -> None:
         from devtools.live_server import free_port
 
         ws_port, self.port = free_port(), free_port()
@@ -93,6 +108,7 @@ class ReferenceServer:
         log_path = workdir / "reference.log"
         log = open(log_path, "ab")  # noqa: SIM115 - lives as long as the process
         args = ["--ws-port", str(ws_port), "--http-port", str(self.port)]
+        args += ["--ping-interval", f"{ping_interval_s(ping_interval):g}"]
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "bench.reference_broadcaster", *args],
             cwd=ROOT,

@@ -68,3 +68,24 @@ def summarise(
         "delivered_rate": len(seen) / delivered_span,
         "ticket_worst_ms": [round(w * 1000, 1) for w in worst],
     }
+
+
+def heartbeats(sockets: list[tuple[float, list[float], float]]) -> dict[str, Any]:
+    """What the sockets saw of the server's pings. Each socket is (opened, ping arrival times,
+    end): opened when its welcome arrived, end when the run was summed up or the socket
+    closed. A gap is open -> first ping or ping -> ping; the wait is end -> last ping (or
+    open), how long the socket had gone without one when the run ended."""
+    gaps = [
+        later - earlier
+        for opened, pings, _ in sockets
+        for earlier, later in zip([opened, *pings], pings, strict=False)
+    ]
+    waits = [end - (pings[-1] if pings else opened) for opened, pings, end in sockets]
+    open_s = [end - opened for opened, _, end in sockets]
+    return {
+        "ping_sockets": sum(1 for _, pings, _ in sockets if pings),
+        "pings": sum(len(pings) for _, pings, _ in sockets),
+        "ping_max_gap_s": max(gaps, default=float("nan")),
+        "ping_max_wait_s": max(waits, default=float("nan")),
+        "open_max_s": max(open_s, default=float("nan")),
+    }

@@ -99,9 +99,18 @@ async def _http(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
         writer.close()
 
 
-async def main(ws_port: int, http_port: int, host: str = "127.0.0.1") -> None:
+async def main(
+    ws_port: int, http_port: int, ping_interval: float = 25.0, host: str = "127.0.0.1"
+) -> None:
     http = await asyncio.start_server(_http, host, http_port, backlog=1024)
-    sockets = serve(_socket, host, ws_port, compression=None, ping_interval=25, backlog=1024)
+    sockets = serve(
+        _socket,
+        host,
+        ws_port,
+        compression=None,
+        ping_interval=ping_interval or None,  # 0: no pings, as Mill Dash
+        backlog=1024,
+    )
     async with sockets, http:
         print(f"reference broadcaster: ws {ws_port}, http {http_port}", flush=True)
         await asyncio.Future()  # until killed
@@ -119,7 +128,13 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ws-port", type=int, required=True)
     parser.add_argument("--http-port", type=int, required=True)
+    parser.add_argument(
+        "--ping-interval",
+        type=float,
+        default=25.0,
+        help="seconds between the pings every socket gets (default 25, as Mill Dash; 0: none)",
+    )
     args = parser.parse_args()
     raise_nofile()
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(main(args.ws_port, args.http_port))
+        asyncio.run(main(args.ws_port, args.http_port, args.ping_interval))

@@ -148,3 +148,20 @@ def test_fanout_with_metrics_on_and_off(tmp_path: Path) -> None:
     assert "scrapes" not in off  # nothing to scrape: its /metrics answers 404
     assert "metrics on/off" in stdout
     assert "metrics cost: p99 with metrics within 5 % of without" in stdout
+
+
+# The documented smoke form of the heartbeat figures and the efficiency targets: both servers
+# ping every socket every second, every socket sees the pings, and the targets' block prints
+# (for N = 50, the largest of this run).
+FANOUT_PINGS = ["--quick", "--ping-interval", "1"]
+
+
+def test_fanout_heartbeats_and_efficiency_targets(tmp_path: Path) -> None:
+    stdout, rows = run_documented_fanout(FANOUT_PINGS, tmp_path)
+    assert set(rows) == {"mill-dash", "reference"}
+    for row in rows.values():
+        assert row["ping_interval_s"] == 1.0 and row["closed_early"] == 0, row
+        assert row["ping_sockets"] == 50 and row["pings"] >= 100, row
+        assert 0 < row["ping_max_gap_s"] < 10, row
+    assert "efficiency targets at N=50 (set for 1,000 and 8,000):" in stdout
+    assert "heartbeats on time" in stdout and "vs interval 1 s" in stdout
