@@ -3,7 +3,9 @@
 Under gevent every request and socket shares one OS thread: a 0.2 s Argon2 check run there
 stalls them all (8 clients posting wrong passwords pushed /api/v1/health to 4.6 s). Here such
 work runs on a small pool of real threads (argon2-cffi releases the GIL), while the calling
-greenlet waits cooperatively. A semaphore bounds how many checks run at once, so a flood
+greenlet waits cooperatively. Those threads, and the lane threads Argon2 starts from them, run
+on part of the machine's cores only (`pool_cpus`), so that one core at least always stays for
+the event loop. A semaphore bounds how many checks run at once, so a flood
 cannot take every core from the event loop, and a bound on how many callers may wait turns
 a pile-up into a quick "busy" answer. Without gevent (Flask's test client, a CLI) the work
 runs in the calling thread under the same bounds.
@@ -23,6 +25,12 @@ T = TypeVar("T")
 # Pool threads run at a lower priority than the event loop's thread, so that answering
 # requests wins when both want a core (Linux applies nice per thread).
 POOL_NICENESS = 19
+# A lower priority alone does not keep the event loop's latency: Argon2 starts four fresh lane
+# threads per segment (48 per check), and Linux's scheduler let them run for up to a tick
+# (4 ms) on both cores while the event loop's thread waited to run. Measured with
+# `perf sched timehist` on 2 cores during bench.login_flood, main-thread waits over 1 ms in
+# 6 s: 150 (386 ms, lanes on the CPUs for 522 ms of it) before, 47 (lanes: 92 ms) with the
+# pool kept to one core.
 
 
 class Busy(ServiceError):
@@ -41,9 +49,22 @@ def under_gevent() -> bool:
     return bool(monkey.is_module_patched("threading"))
 
 
+def pool_cpus(available: set[int]) -> set[int]:
+    """The CPUs for password work: the upper half of `available` (the larger half when odd),
+    all of them on a single core. The rest are left to the event loop."""
+    cpus = sorted(available)
+    return set(cpus[len(cpus) // 2 :]) if len(cpus) > 1 else set(cpus)
+
+
 def _lower_priority() -> None:
+    """Called on the pool thread itself: a lower priority, and only `pool_cpus` of the
+    process's CPUs (threads that Argon2 starts from here inherit both)."""
+    thread = threading.get_native_id()
     with contextlib.suppress(OSError, AttributeError):
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), POOL_NICENESS)
+        os.setpriority(os.PRIO_PROCESS, thread, POOL_NICENESS)
+    with contextlib.suppress(OSError, AttributeError):
+        # The process's own set (its main thread's), not this thread's: this runs per task.
+        os.sched_setaffinity(thread, pool_cpus(os.sched_getaffinity(os.getpid())))
 
 
 class CpuPool:
@@ -110,8 +131,8 @@ def _niced(fn: Callable[..., T], args: tuple[Any, ...]) -> T:
 
 
 def default_limit() -> int:
-    """One check per two cores: one Argon2 check already keeps ~1.3 cores busy (it hashes
-    with four lanes in parallel), and the event loop needs the rest."""
+    """One check per two cores: one Argon2 check keeps ~1.3 cores busy when it may (it hashes
+    with four lanes in parallel), and the event loop needs the rest (see `pool_cpus`)."""
     return max(1, (os.cpu_count() or 1) // 2)
 
 

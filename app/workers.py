@@ -46,7 +46,8 @@ log = logging.getLogger("milldash")
 GRACEFUL_TIMEOUT_S = 8
 # Where prometheus_client's processes share their values (app/metrics.py reads it too).
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
-# Concurrent connections per worker (gunicorn's default of 1,000 is too few for sockets).
+# Concurrent HTTP requests per worker (gunicorn's default is 1,000). Open sockets are not
+# counted here: each is handed from its request to a greenlet of its own (app/realtime/handoff.py).
 WORKER_CONNECTIONS = 10_000
 
 

@@ -19,7 +19,7 @@ from argon2 import PasswordHasher
 from sqlalchemy import select
 
 from app.config import Config
-from app.cpu_pool import Busy, CpuPool
+from app.cpu_pool import Busy, CpuPool, _niced, pool_cpus
 from app.factory import create_app
 from app.login_throttle import ACCOUNT_RULE, FailureTable, LoginThrottle, Rule
 from data.accounts.tokens import create_token, still_valid
@@ -241,6 +241,37 @@ def test_pool_bounds_running_and_waiting_callers():
     first.join(5)
     second.join(5)
     assert second_result == ["ok"] and pool.running == 0
+
+
+def test_password_work_leaves_at_least_one_core_to_the_event_loop():
+    assert pool_cpus({0}) == {0}
+    assert pool_cpus({0, 1}) == {1}
+    assert pool_cpus({0, 1, 2}) == {1, 2}
+    assert pool_cpus({0, 1, 2, 3, 4, 5, 6, 7}) == {4, 5, 6, 7}
+    assert pool_cpus({3, 5}) == {5}
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="Linux CPU affinity")
+def test_pool_threads_and_the_threads_they_start_keep_to_the_pool_cpus():
+    process = os.sched_getaffinity(0)
+    seen: list[tuple[set[int], set[int]]] = []
+
+    def work() -> None:
+        child_cpus: list[set[int]] = []
+        child = threading.Thread(target=lambda: child_cpus.append(os.sched_getaffinity(0)))
+        child.start()
+        child.join(5)
+        seen.append((os.sched_getaffinity(0), child_cpus[0]))
+
+    def pool_thread() -> None:  # two tasks on one thread: the same set, not half of it again
+        _niced(work, ())
+        _niced(work, ())
+
+    thread = threading.Thread(target=pool_thread)
+    thread.start()
+    thread.join(10)
+    assert seen == [(pool_cpus(process), pool_cpus(process))] * 2
+    assert os.sched_getaffinity(0) == process  # the caller's own thread keeps every core
 
 
 def test_sign_in_answers_503_when_the_password_pool_is_full(env):
