@@ -14,9 +14,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import text as sql
 
-from data.read import export_lines
-from data.read.ticket_export import HEADER, ExportRequest, csv_chunks, iter_rows
+from data.read import export_lines, export_zones
+from data.read.ticket_export import HEADER, ExportRequest, csv_chunks, iter_rows, neutralise
 from data.read.ticket_queries import TicketFilter
 from data.store.db import Database
 from data.store.models import Ticket
@@ -50,9 +51,12 @@ HOSTILE = (
     "' quoted already",
     "%s %w %q printf",
 )
-# Any character but U+0000, which input validation refuses (PostgreSQL cannot store it).
-TEXT = st.characters(blacklist_characters="\x00")
+# Any character but U+0000, which input validation refuses (PostgreSQL cannot store it), and
+# lone surrogates, which are no text (UTF-8 cannot encode them; the driver refuses them).
+TEXT = st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",))
 BASE = datetime(2026, 3, 29, 0, 30)  # Europe's spring change falls inside the rows
+# The columns checked once per export (data/read/export_lines.py `plain_columns`).
+ALL_PLAIN = {"machines.name", "machines.area", "tickets.status", "tickets.priority"}
 
 
 def python_csv(db: Database, zone: ZoneInfo) -> bytes:
@@ -128,13 +132,13 @@ def test_hostile_text_times_and_ties_match_the_python_rows(db: Database) -> None
 
 
 def test_offset_spans_find_each_change_to_the_second() -> None:
-    spans = export_lines.offset_spans("Europe/Berlin", datetime(2026, 1, 1), datetime(2026, 12, 1))
+    spans = export_zones.offset_spans("Europe/Berlin", datetime(2026, 1, 1), datetime(2026, 12, 1))
     assert spans == (
         ("2026-01-01 00:00:00.000000", 3600),
         ("2026-03-29 01:00:00.000000", 7200),
         ("2026-10-25 01:00:00.000000", 3600),
     )
-    assert export_lines.offset_spans("UTC", datetime(2026, 1, 1), datetime(2027, 1, 1)) == (
+    assert export_zones.offset_spans("UTC", datetime(2026, 1, 1), datetime(2027, 1, 1)) == (
         ("2026-01-01 00:00:00.000000", 0),
     )
 
@@ -175,3 +179,42 @@ def test_any_rows_match_the_python_rows(tmp_path_factory, rows, zone) -> None:
         assert_same(db, zone)
     finally:
         db.dispose()
+
+
+def test_the_first_character_glob_is_the_python_rule() -> None:
+    """FIRST_PLAIN lets through exactly the visible ASCII characters that are no trigger."""
+    import sqlite3
+
+    with sqlite3.connect(":memory:") as conn:
+        for code in range(1, 0x3000):
+            char = chr(code)
+            (matched,) = conn.execute("SELECT ? GLOB ?", (char + "x", export_lines.FIRST_PLAIN))
+            plain = 33 <= code <= 126 and char not in "=+-@"
+            assert bool(matched[0]) is plain, hex(code)
+
+
+@pytest.mark.parametrize("value", ["=cmd|' /C calc'!A0", "Mill, north", 'say "hi"', " pad", ""])
+def test_hostile_machines_statuses_and_priorities_are_checked_per_row(db, value) -> None:
+    """The columns checked once per export (machine name and area, status, priority) fall
+    back to the per-row check when any value needs quotes or a `'`."""
+    machine = add_machines(db, 2)[0]
+    add_ticket(db, machine, description="plain", created_at=BASE, updated_at=BASE)
+    with db.write() as session:
+        session.execute(Ticket.__table__.update().values(status=value, priority=value))
+        session.execute(sql("UPDATE machines SET name = :v || id, area = :v"), {"v": value})
+        # A leading space or an empty cell is written as it is (no quotes, no `'`) too.
+        expected = set(export_lines.plain_columns(session, neutralise))
+        assert expected == (ALL_PLAIN if value in (" pad", "") else set())
+    for zone in ("UTC", "Europe/Berlin"):
+        assert_same(db, zone)
+
+
+def test_plain_columns_and_the_connection_after_an_export(db: Database) -> None:
+    """Plain values are taken as they are; the pooled connection gets its text back as str."""
+    machine = add_machines(db, 1)[0]
+    add_ticket(db, machine, description="x", created_at=BASE, updated_at=BASE)
+    with db.read() as session:
+        assert export_lines.plain_columns(session, neutralise) == ALL_PLAIN
+    assert sqlite_csv(db, ZoneInfo("UTC")).count(b"\r\n") == 2
+    with db.read() as session:
+        assert isinstance(session.execute(sql("SELECT title FROM tickets")).scalar(), str)

@@ -113,7 +113,7 @@ def test_every_page_loads_connected_without_console_errors(watch, visit, path, h
     if "id=" in path:
         expect(page.locator("#machine-detail-title")).not_to_be_empty()
     assert page.locator("#connection-status").get_attribute("data-state") == "connected"
-    assert watch.errors == []
+    assert watch.errors == [], watch.stacks
 
 
 def test_token_is_dropped_from_the_url(server, visit):

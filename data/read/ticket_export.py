@@ -12,6 +12,7 @@ import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -20,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from data.errors import ValidationFailed
 from data.read.export_lines import available as lines_available
-from data.read.export_lines import line_column
+from data.read.export_lines import line_chunks
 from data.read.ticket_queries import TicketFilter, parse_ticket_filter, select_matching
 from data.store.models import Machine, Ticket
 
@@ -222,19 +223,6 @@ def iter_rows(
         yield [fmt(row) for row in part]
 
 
-def iter_lines(
-    session: Session, request: ExportRequest, batch: int = DEFAULT_BATCH
-) -> Iterator[list[str]]:
-    """SQLite only: finished CSV lines (no line ends) built by the database
-    (data/read/export_lines.py), byte for byte what `iter_rows` and `csv.writer` make."""
-    column = line_column(session, request.zone, neutralise)
-    result = session.connection().execute(
-        select_matching(request.filter, column), execution_options={"yield_per": batch}
-    )
-    for part in result.partitions():
-        yield [row[0] for row in part]
-
-
 def csv_chunks(
     session: Session,
     request: ExportRequest,
@@ -251,16 +239,8 @@ def csv_chunks(
         buffer.write(BOM)
     csv.writer(buffer, lineterminator="\r\n").writerow(HEADER)
     if lines_available(session):
-        for lines in iter_lines(session, request, batch):
-            buffer.write("\r\n".join(lines))
-            buffer.write("\r\n")
-            yield buffer.getvalue().encode("utf-8")
-            buffer = io.StringIO()
-            if on_rows is not None:
-                on_rows(len(lines))
-        rest = buffer.getvalue()
-        if rest:
-            yield rest.encode("utf-8")
+        head = buffer.getvalue().encode("utf-8")
+        yield from _sqlite_chunks(session, request, head, batch, on_rows)
         return
     for rows in iter_rows(session, request.filter, request.zone, batch):
         # A fresh StringIO per chunk stays in CPython's fast append mode (measured ~15%).
@@ -272,3 +252,22 @@ def csv_chunks(
     rest = buffer.getvalue()
     if rest:  # the header alone: nothing matched
         yield rest.encode("utf-8")
+
+
+def _sqlite_chunks(
+    session: Session,
+    request: ExportRequest,
+    head: bytes,
+    batch: int,
+    on_rows: Callable[[int], object] | None,
+) -> Iterator[bytes]:
+    """`csv_chunks` on SQLite: finished lines built by the database (data/read/export_lines.py),
+    byte for byte what `iter_rows` and `csv.writer` make; `head` goes before the first."""
+    statement = partial(select_matching, request.filter)
+    for chunk, rows in line_chunks(session, statement, request.zone, neutralise, batch):
+        yield head + chunk if head else chunk
+        head = b""
+        if on_rows is not None:
+            on_rows(rows)
+    if head:  # the header alone: nothing matched
+        yield head
