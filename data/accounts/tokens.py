@@ -61,8 +61,11 @@ def verify_token(db: Database, secret: str, now: datetime | None = None) -> Prin
     if not secret or len(secret) > 200:
         return None
     digest = hash_token(secret)
-    with db.read() as session:
-        token = session.scalar(select(ApiToken).where(ApiToken.token_hash == digest))
+    columns = (ApiToken.id, ApiToken.name, ApiToken.role, ApiToken.revoked_at)
+    with db.read() as session:  # the columns, not the entity: this runs on every API call
+        token = session.execute(
+            select(*columns, ApiToken.last_used_at).where(ApiToken.token_hash == digest)
+        ).first()
         if token is None or token.revoked_at is not None:
             return None
         principal = Principal(name=token.name, role=token.role, token_id=token.id)

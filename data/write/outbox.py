@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
 from data.events import DomainEvent, Event, NullPublisher, Publisher
@@ -70,14 +70,14 @@ class Outbox:
         if session.get_bind().dialect.name == "postgresql":
             session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _EVENT_LOCK_KEY})
         last = session.scalar(select(func.coalesce(func.max(EventLog.seq), 0))) or 0
-        committed: list[Event] = []
-        for seq, event in enumerate(events, start=last + 1):
-            data = event.data()
-            session.add(
-                EventLog(seq=seq, type=event.type, topic=event.topic, payload=data, created_at=now)
-            )
-            committed.append(
-                Event(seq=seq, type=event.type, topic=event.topic, timestamp=now, data=data)
-            )
-        session.flush()
+        committed = [
+            Event(seq=seq, type=event.type, topic=event.topic, timestamp=now, data=event.data())
+            for seq, event in enumerate(events, start=last + 1)
+        ]
+        # One INSERT for all of them, without the ORM's unit of work (nothing reads them back).
+        rows = [
+            {"seq": e.seq, "type": e.type, "topic": e.topic, "payload": e.data, "created_at": now}
+            for e in committed
+        ]
+        session.execute(insert(EventLog), rows)
         return committed

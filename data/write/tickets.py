@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from data.errors import NotFound, ServiceError
 from data.events import (
@@ -221,8 +221,9 @@ def _stamp_move(ticket: Ticket, old: str, tx: Transaction) -> None:
 def _history(
     tx: Transaction, ticket: Ticket, field: str, old: str | None, new: str | None, actor: str
 ) -> None:
-    tx.session.add(
-        TicketHistory(
+    # Written at once, past the ORM's unit of work: readers of `ticket.history` refresh it.
+    tx.session.execute(
+        insert(TicketHistory).values(
             ticket_id=ticket.id,
             field=field,
             from_value=old,
