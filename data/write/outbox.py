@@ -79,5 +79,5 @@ class Outbox:
             {"seq": e.seq, "type": e.type, "topic": e.topic, "payload": e.data, "created_at": now}
             for e in committed
         ]
-        session.execute(insert(EventLog), rows)
+        session.execute(insert(EventLog.__table__), rows)
         return committed

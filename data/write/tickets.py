@@ -223,7 +223,7 @@ def _history(
 ) -> None:
     # Written at once, past the ORM's unit of work: readers of `ticket.history` refresh it.
     tx.session.execute(
-        insert(TicketHistory).values(
+        insert(TicketHistory.__table__).values(
             ticket_id=ticket.id,
             field=field,
             from_value=old,
