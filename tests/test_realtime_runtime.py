@@ -29,7 +29,7 @@ from tests.waiting import wait_until
 def frames_of(conn: Connection) -> list[dict[str, Any]]:
     """Every event frame queued for `conn` so far (as the hub encodes them: unmasked)."""
     seen: list[dict[str, Any]] = []
-    while isinstance(batch := conn.take(timeout=0), list):
+    while isinstance(batch := conn.take(), list):
         for frame in batch:
             size = frame[1] & 0x7F
             seen.append(json.loads(frame[2 if size < 126 else 4 if size == 126 else 10 :]))
@@ -129,7 +129,7 @@ def test_going_away_ends_every_connection(built: AppContext) -> None:
     for conn in conns:
         built.realtime.hub.attach(conn)
     assert built.realtime.going_away() == 3
-    assert [conn.take(timeout=0) for conn in conns] == ["going_away"] * 3
+    assert [conn.take() for conn in conns] == ["going_away"] * 3
 
 
 def test_two_runtimes_on_one_redis(tmp_path, redis_server, monkeypatch) -> None:

@@ -67,11 +67,10 @@ class Connection:
     slow the others. Past the bound the connection is marked overflowed; its writer then
     closes it with 4008 and the client resumes with `since`.
 
-    The serving layer sets `direct` (a non-blocking write to the socket: bytes written, -1
-    when it cannot now) once the welcome and the replay are out, and `kick` (start a writer
-    unless one runs). Until `live` the serving side writes itself (the welcome, the replay)
-    and frames only queue. Without a serving side (tests, the hub alone) frames only queue,
-    and `take`/`done` read them.
+    The serving side sets `spawn_writer` (start a writer that drains the queue through `take`)
+    and, once the welcome and the replay are out, calls `live` with a non-blocking send. Until
+    then it writes itself and frames only queue. Without a serving side (tests, the hub alone)
+    frames only queue, and `take` reads them.
     """
 
     principal_name: str
@@ -185,9 +184,9 @@ class Connection:
         """Stop writing (the client went away or the socket is done)."""
         self.end(_Signal.CLOSED)
 
-    def take(self, timeout: float | None = None) -> list[bytes] | str | None:
+    def take(self) -> list[bytes] | str | None:
         """Every pending frame (a list, for the writer to write), else the signal (a str),
-        else None. It never waits (`timeout` is accepted for callers that poll). None ends the
+        else None. It never waits. None ends the
         writer's turn: frames go straight to the socket again, and the next one queued starts
         a new writer; after a signal none starts."""
         with self._lock:

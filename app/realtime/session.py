@@ -1,6 +1,6 @@
-"""One open socket, served by the request's own greenlet: it reads the client's frames; frames
-to the client go out through the Connection (straight from whoever offers them, or by a writer
-that exists only while a backlog or a close handshake needs one).
+"""One open socket, served by a greenlet of its own (app/realtime/handoff.py): it reads the
+client's frames; frames to the client go out through the Connection (straight from whoever
+offers them, or by a writer that exists only while a backlog or a close handshake needs one).
 
 simple-websocket (through Flask-Sock) does the handshake and keeps the wsproto state; its
 per-socket reader thread is replaced by `read`, and its per-socket ping timer by the keeper's
@@ -10,6 +10,7 @@ one heartbeat for all sockets (app/realtime/keeper.py).
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import socket
 import threading
@@ -49,7 +50,7 @@ _CONTROL = (0x88, 0x89, 0x8A)  # close, ping, pong: not counted as frames
 
 class NoThread:
     """simple-websocket's `thread_class`: the thread it would start to read the socket is never
-    started (the request's greenlet reads instead, in `SocketSession.read`)."""
+    started (the session's greenlet reads instead, in `SocketSession.read`)."""
 
     def __init__(self, target: Callable[[], None]) -> None:
         self.name = "socket reader"
@@ -89,6 +90,7 @@ class _Outbox:
         pass
 
 
+@functools.cache
 def _spawner() -> Callable[[Callable[[], None]], Any]:
     """Start `fn` beside the caller without waiting for it (gevent.spawn in the server: a
     Thread's start would switch away from a fan-out in progress)."""
@@ -153,11 +155,9 @@ class SocketSession:
                 metrics.frames_sent(frames, len(batch))
             if item is not None and item != CLOSED:
                 self._close_with(item)
-        except OSError:  # the client is gone or too slow to take a frame for 30 s
-            conn.close()
-            self.cut()
-        except Exception:
-            log.exception("socket writer of %s failed", conn.client_id)
+        except Exception as exc:  # OSError: the client is gone or took no frame for 30 s
+            if not isinstance(exc, OSError):
+                log.exception("socket writer of %s failed", conn.client_id)
             conn.close()
             self.cut()
         finally:
