@@ -136,6 +136,13 @@ UNKNOWN_KEYS = st.text(max_size=12)
 NAMES = st.text(
     alphabet=st.characters(categories=("L", "N", "P", "S")), min_size=1, max_size=40
 ).map(lambda s: s.strip())
+
+
+# Free text a person may send: anything but U+0000, which every model refuses.
+def free_text(max_size: int) -> st.SearchStrategy[str]:
+    return st.text(alphabet=st.characters(exclude_characters="\x00"), max_size=max_size)
+
+
 TITLES = st.builds(
     lambda a, b: f"{a} {b}"[:200], NAMES.filter(lambda s: len(s) >= 2), NAMES
 ).filter(lambda s: len(s.strip()) >= 3)
@@ -144,7 +151,7 @@ TITLES = st.builds(
 def valid_status(machine_ids: list[int]) -> st.SearchStrategy[dict[str, Any]]:
     return st.fixed_dictionaries(
         {"status": st.sampled_from(MACHINE_STATUSES)},
-        optional={"reason": st.none() | st.text(max_size=200)},
+        optional={"reason": st.none() | free_text(200)},
     )
 
 
@@ -167,8 +174,8 @@ def valid_ticket(machine_ids: list[int]) -> st.SearchStrategy[dict[str, Any]]:
             "priority": st.sampled_from(TICKET_PRIORITIES),
         },
         optional={
-            "description": st.text(max_size=300),
-            "assignee": st.none() | st.text(max_size=120),
+            "description": free_text(300),
+            "assignee": st.none() | free_text(120),
         },
     )
 
@@ -178,7 +185,7 @@ def valid_update(_: list[int]) -> st.SearchStrategy[dict[str, Any]]:
         {},
         optional={
             "status": st.sampled_from(TICKET_STATUSES),
-            "assignee": st.none() | st.text(max_size=120),
+            "assignee": st.none() | free_text(120),
             "priority": st.sampled_from(TICKET_PRIORITIES),
         },
     )

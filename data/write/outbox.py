@@ -18,6 +18,11 @@ from data.store.sqltypes import utcnow
 
 # Any constant works; it names the lock that serialises event-log appends on PostgreSQL.
 _EVENT_LOCK_KEY = 7_340_001
+# Built once: every write runs them, and a statement built per call costs more than the
+# query itself (its cache key and result map are made again each time).
+_EVENT_LOCK = text("SELECT pg_advisory_xact_lock(:k)")
+_LAST_SEQ = select(func.coalesce(func.max(EventLog.seq), 0))
+_APPEND = insert(EventLog.__table__)  # one INSERT for all of a write's events
 
 
 @dataclass
@@ -67,17 +72,21 @@ class Outbox:
         rollback removes the rows along with the change."""
         if not events:
             return []
-        if session.get_bind().dialect.name == "postgresql":
-            session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _EVENT_LOCK_KEY})
-        last = session.scalar(select(func.coalesce(func.max(EventLog.seq), 0))) or 0
+        # The rows first: the event lock is the last lock a write takes, and the statements
+        # below go past the session (they would not flush it).
+        session.flush()
+        conn = session.connection()
+        if not self.db.is_sqlite:
+            conn.execute(_EVENT_LOCK, {"k": _EVENT_LOCK_KEY})
+        last = conn.execute(_LAST_SEQ).scalar() or 0
         committed = [
             Event(seq=seq, type=event.type, topic=event.topic, timestamp=now, data=event.data())
             for seq, event in enumerate(events, start=last + 1)
         ]
-        # One INSERT for all of them, without the ORM's unit of work (nothing reads them back).
+        # Without the ORM's unit of work: nothing reads them back.
         rows = [
             {"seq": e.seq, "type": e.type, "topic": e.topic, "payload": e.data, "created_at": now}
             for e in committed
         ]
-        session.execute(insert(EventLog.__table__), rows)
+        conn.execute(_APPEND, rows)
         return committed
