@@ -4,9 +4,9 @@ open and close. Runs inside an outbox transaction (data/write/outbox.py)."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.orm import Session
 
 from data.errors import NotFound
@@ -19,11 +19,28 @@ from data.write.outbox import Transaction
 from data.write.rollups import forget_day
 
 UTILIZATION_WINDOW = timedelta(hours=24)
+T = TypeVar("T")
+
+
+# Built once: a new ticket reads its machine before its alert can go out.
+_BRIEF = select(Machine.id, Machine.name, Machine.status).where(Machine.id == bindparam("id"))
 
 
 def get_machine(session: Session, machine_id: int) -> Machine:
     """The machine, or NotFound."""
     machine = session.get(Machine, machine_id) if 0 < machine_id <= MAX_ID else None
+    return _found(machine, machine_id)
+
+
+def machine_brief(session: Session, machine_id: int) -> Row[Any]:
+    """The machine's id, name and status (a row, not an entity), or NotFound."""
+    found = None
+    if 0 < machine_id <= MAX_ID:
+        found = session.connection().execute(_BRIEF, {"id": machine_id}).first()
+    return _found(found, machine_id)
+
+
+def _found(machine: T | None, machine_id: int) -> T:
     if machine is None:
         raise NotFound(f"Machine {machine_id} does not exist.")
     return machine

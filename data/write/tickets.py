@@ -19,7 +19,7 @@ from data.events import (
     TicketUpdated,
 )
 from data.read.records import ticket_etag, ticket_record
-from data.store.models import StatusPeriod, Ticket, TicketHistory
+from data.store.models import Machine, StatusPeriod, Ticket, TicketHistory
 from data.validation import MAX_ID, TicketCreate, TicketUpdate
 from data.write import machines
 from data.write.outbox import Transaction
@@ -54,7 +54,7 @@ def create_ticket(tx: Transaction, form: TicketCreate, actor: str) -> dict[str, 
     """Open a ticket (linked to the machine's open down period, if it is down) with its first
     history row; emits `maintenance_alert` + `dashboard_refresh`; returns the ticket's record."""
     session = tx.session
-    machine = machines.get_machine(session, form.machine_id)
+    machine = machines.machine_brief(session, form.machine_id)
     down_period = None
     if machine.status == "down":
         down_period = session.scalar(
@@ -76,10 +76,11 @@ def create_ticket(tx: Transaction, form: TicketCreate, actor: str) -> dict[str, 
         "version": 1,
     }
     # One INSERT, past the ORM's unit of work (this runs before every new ticket's alert
-    # goes out); the Ticket built from the same values is what the record and the alert
-    # read, and it never joins the session.
+    # goes out). The Ticket built from the same values, with its machine's id and name, is
+    # what the record and the alert read; neither object joins the session.
     inserted = session.connection().execute(_NEW_TICKET, values).inserted_primary_key
-    ticket = Ticket(id=inserted[0], machine=machine, **values)
+    known = Machine(id=machine.id, name=machine.name)
+    ticket = Ticket(id=inserted[0], machine=known, **values)
     _history(tx, ticket, "status", None, "open", actor)
     new = alert(ticket)
     tx.emit(new, DashboardRefresh.after(new))
