@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from data.errors import Conflict, NotFound, ValidationFailed
+from data.read.records import ticket_record
 from data.store.models import EventLog, Machine, StatusPeriod, Ticket, TicketHistory
 from data.write.outbox import Outbox
 from data.write.services import Services
@@ -138,6 +139,26 @@ def test_create_ticket_writes_history_and_alert(services, db, publisher, machine
     assert alert.data["description"] == "drips under the table"
     assert publisher.events[1].type == "dashboard_refresh"
     assert count(db, TicketHistory) == 1
+
+
+def test_a_new_tickets_record_and_alert_are_the_ticket_as_stored(
+    services, db, publisher, machine_id
+):
+    # The record and the alert are built from the values written, not read back: they must
+    # say what a later read says, down to the link to the machine's down period.
+    services.report_status(machine_id, {"status": "down", "reason": "spindle"})
+    ticket = new_ticket(services, machine_id, description="drips", assignee="dee")
+    with db.read() as session:
+        stored = session.get(Ticket, ticket["id"])
+        assert stored is not None
+        assert ticket == ticket_record(stored)
+        assert (stored.version, stored.status) == (1, "open")
+        down = session.scalar(select(StatusPeriod.id).where(StatusPeriod.ended_at.is_(None)))
+        assert stored.down_period_id == down is not None
+        name = stored.machine.name
+    alert = [e for e in publisher.events if e.type == "maintenance_alert"][-1]
+    assert (alert.data["ticket_id"], alert.data["machine_name"]) == (ticket["id"], name)
+    assert ticket["machine_name"] == name
 
 
 ALL_STATUSES = list(WORKFLOW)
