@@ -64,6 +64,9 @@ def _is_time_field(annotation: Any) -> bool:
     return annotation is datetime or datetime in typing.get_args(annotation)
 
 
+NUL_IN_NAME = "{what} must not contain the NUL character (U+0000)."
+
+
 def refuse_nul(value: Any) -> Any:
     """`value`, unless it is text with U+0000: PostgreSQL cannot store it, and no person
     types it (a ValueError, which the models report as bad input)."""

@@ -14,7 +14,7 @@ from data.roles import ROLES
 from data.store.db import Database
 from data.store.models import ApiToken, UiSession, User
 from data.store.sqltypes import utcnow
-from data.validation import MAX_ID
+from data.validation import MAX_ID, NUL_IN_NAME
 
 TOKEN_PREFIX = "mdt_"
 # last_used_at is a write; refreshing it at most this often keeps reads read-only.
@@ -48,6 +48,8 @@ def create_token(db: Database, role: str, name: str) -> str:
     name = name.strip()
     if not name or len(name) > 120:
         raise ValidationFailed("A token needs a name of 1 to 120 characters.")
+    if "\x00" in name:
+        raise ValidationFailed(NUL_IN_NAME.format(what="A token's name"))
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with db.write() as session:
         session.add(

@@ -21,7 +21,7 @@ from data.roles import ROLES
 from data.store.db import Database
 from data.store.models import User
 from data.store.sqltypes import utcnow
-from data.validation import MAX_ID
+from data.validation import MAX_ID, NUL_IN_NAME
 
 MIN_PASSWORD = 10
 # One limit for creating and for signing in: a password accepted at creation always fits the
@@ -78,6 +78,8 @@ def create_user(
         raise ValidationFailed(
             f"A user needs a name of 1 to {MAX_NAME} characters.", {"name": "length"}
         )
+    if "\x00" in name:
+        raise ValidationFailed(NUL_IN_NAME.format(what="A user's name"), {"name": "nul"})
     if role not in ROLES:
         raise ValidationFailed(
             f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.", {"role": "unknown"}
@@ -111,6 +113,8 @@ def authenticate(
     that runs it off the event loop."""
     name = (name or "").strip()
     if not name or len(name) > MAX_NAME or not password or len(password) > MAX_PASSWORD:
+        return None
+    if "\x00" in name:  # no user has one (create_user refuses it), and PostgreSQL cannot match it
         return None
     with db.read() as session:
         user = session.scalar(select(User).where(User.name == name))

@@ -11,6 +11,7 @@ from app.api.openapi.schemas import (
     INT,
     NTIME,
     STR,
+    VISIBLE,
     body,
     json_answer,
     obj,
@@ -21,8 +22,8 @@ from data.accounts.users import MAX_NAME, MAX_PASSWORD, MIN_PASSWORD
 from data.roles import ROLES
 
 # The API strips the name; one with nothing but spaces is refused, so the document asks for
-# at least one non-space character.
-_NAME = {"type": "string", "minLength": 1, "maxLength": MAX_NAME, "pattern": r"\S"}
+# at least one non-space character, and none is U+0000 (PostgreSQL cannot store it).
+_NAME = {"type": "string", "minLength": 1, "maxLength": MAX_NAME, "pattern": VISIBLE}
 _ROLE = {"type": "string", "enum": list(ROLES)}
 _TOKEN = {
     "id": INT,
