@@ -145,24 +145,31 @@ def session_lifetime(principal: Principal) -> timedelta:
     return PERSON_SESSION_LIFETIME if principal.user_id is not None else DISPLAY_SESSION_LIFETIME
 
 
+_SESSION = select(UiSession.user_id, UiSession.created_at, UiSession.revoked_at).where(
+    UiSession.id == bindparam("id")
+)
+_TOKEN_REVOKED = select(ApiToken.revoked_at).where(ApiToken.id == bindparam("id"))
+_USER_DISABLED = select(User.disabled_at).where(User.id == bindparam("id"))
+
+
 def still_valid(db: Database, principal: Principal, now: datetime | None = None) -> bool:
     """False once the principal's session ended or expired, its token was revoked or its user
     disabled."""
     now = now or utcnow()
-    with db.read() as session:
+    with db.lookup() as conn:  # every request of a signed-in browser: prepared queries
         if principal.session_id is not None:
-            row = session.get(UiSession, principal.session_id)
+            row = conn.execute(_SESSION, {"id": principal.session_id}).first()
             if row is None or row.revoked_at is not None:
                 return False
             # Server-side, so a copied cookie and a socket opened with it expire too.
             if row.user_id is not None and now - row.created_at >= PERSON_SESSION_LIFETIME:
                 return False
         if principal.token_id is not None:
-            token = session.get(ApiToken, principal.token_id)
-            if token is None or token.revoked_at is not None:
+            revoked = conn.execute(_TOKEN_REVOKED, {"id": principal.token_id}).first()
+            if revoked is None or revoked[0] is not None:
                 return False
         if principal.user_id is not None:
-            user = session.get(User, principal.user_id)
-            if user is None or user.disabled_at is not None:
+            disabled = conn.execute(_USER_DISABLED, {"id": principal.user_id}).first()
+            if disabled is None or disabled[0] is not None:
                 return False
     return True
