@@ -116,6 +116,23 @@ def test_heartbeat_pings_then_ends_a_connection_without_pong(db: Any) -> None:
     assert silent.take() == HEARTBEAT
 
 
+def test_a_heartbeat_round_goes_out_in_parts_each_socket_once(db: Any) -> None:
+    conns = [_conn() for _ in range(200)]
+    keeper = Keeper(db, lambda: conns, ping_interval_s=1.0)
+    sizes = []
+    for part in range(8):
+        before = sum(c.awaiting_pong for c in conns)
+        assert keeper.heartbeat(part, 8) == 0
+        sizes.append(sum(c.awaiting_pong for c in conns) - before)
+    assert all(c.take() == [PING] for c in conns)  # one ping each over the round
+    assert sum(sizes) == 200 and max(sizes) < 60, sizes  # spread over the parts
+    silent = conns[0]
+    for c in conns[1:]:
+        c.awaiting_pong = False  # their pongs came back
+    assert keeper.heartbeat(hash(silent.client_id) % 8, 8) == 1  # its part, no pong: closed
+    assert silent.take() == HEARTBEAT
+
+
 def test_session_check_ends_only_the_sockets_of_a_revoked_token(db: Any) -> None:
     kept, revoked = (create_token(db, "viewer", name) for name in ("kept", "revoked"))
     conns = [_conn(principal=verify_token(db, token)) for token in (kept, revoked)]

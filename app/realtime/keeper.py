@@ -1,7 +1,9 @@
 """One loop for every open socket of the process: heartbeats and session checks.
 
 Each `ping_interval_s` every socket gets a ping; a socket whose previous ping is still without a
-pong is closed (1008, "Ping/Pong timeout"). Each `check_s` every socket's session, token or
+pong is closed (1008, "Ping/Pong timeout"). The pings go out in parts, one every `TICK_S` or
+so, each socket always in the same part: a round of thousands of pings (and the pongs that
+answer them) never holds up an event for long. Each `check_s` every socket's session, token or
 user is checked, once per principal however many sockets it holds, and the sockets of one that
 ended are closed (4001). A database outage ends no socket: the last verdict holds.
 
@@ -25,6 +27,7 @@ log = logging.getLogger(__name__)
 SESSION_CHECK_S = 5.0
 PING = b"\x89\x00"  # an unmasked ping frame without payload, the same for every socket
 CHUNK = 256  # sockets handled between two yields to the event loop
+TICK_S = 0.1  # how far apart the parts of one heartbeat round go out
 
 
 def _principal_key(principal: Any) -> tuple[object, ...]:
@@ -49,11 +52,14 @@ class Keeper:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def heartbeat(self) -> int:
-        """Ping every socket; close those that did not answer the last ping. Returns how many
-        were closed."""
+    def heartbeat(self, part: int = 0, parts: int = 1) -> int:
+        """Ping the sockets of `part` (of `parts`; by default every socket); close those of it
+        that did not answer their last ping. A socket's part is fixed (from its client id).
+        Returns how many were closed."""
         closed = 0
         for i, conn in enumerate(self.connections()):
+            if parts > 1 and hash(conn.client_id) % parts != part:
+                continue
             if conn.awaiting_pong:
                 conn.end(HEARTBEAT)
                 closed += 1
@@ -107,13 +113,17 @@ class Keeper:
 
     def _run(self) -> None:
         now = time.monotonic()
-        next_ping = now + self.ping_interval_s if self.ping_interval_s > 0 else float("inf")
+        # Every socket is pinged once per interval: its part comes round every `parts` steps.
+        parts = max(1, round(self.ping_interval_s / TICK_S))
+        step, part = self.ping_interval_s / parts, 0
+        next_ping = now + step if self.ping_interval_s > 0 else float("inf")
         next_check = now + self.check_s
         while not self._stop.wait(max(0.0, min(next_ping, next_check) - time.monotonic())):
             try:
                 if time.monotonic() >= next_ping:
-                    next_ping += self.ping_interval_s
-                    self.heartbeat()
+                    next_ping += step
+                    self.heartbeat(part, parts)
+                    part = (part + 1) % parts
                 if time.monotonic() >= next_check:
                     next_check += self.check_s
                     self.check_sessions()
