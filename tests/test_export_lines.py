@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text as sql
 
-from data.read import export_lines, export_zones
+from data.read import export_cells, export_lines, export_zones
 from data.read.ticket_export import HEADER, ExportRequest, csv_chunks, iter_rows, neutralise
 from data.read.ticket_queries import TicketFilter
 from data.store.db import Database
@@ -181,16 +181,37 @@ def test_any_rows_match_the_python_rows(tmp_path_factory, rows, zone) -> None:
         db.dispose()
 
 
-def test_the_first_character_glob_is_the_python_rule() -> None:
-    """FIRST_PLAIN lets through exactly the visible ASCII characters that are no trigger."""
+def test_the_first_character_check_is_the_python_rule() -> None:
+    """FIRST_PLAIN, and `first_plain` (two comparisons, then that GLOB), let through exactly
+    the visible ASCII characters that are no trigger."""
     import sqlite3
 
     with sqlite3.connect(":memory:") as conn:
+        check = f"SELECT ? GLOB ?, {export_cells.first_plain('v')} FROM (SELECT ? AS v)"
         for code in range(1, 0x3000):
             char = chr(code)
-            (matched,) = conn.execute("SELECT ? GLOB ?", (char + "x", export_lines.FIRST_PLAIN))
-            plain = 33 <= code <= 126 and char not in "=+-@"
-            assert bool(matched[0]) is plain, hex(code)
+            for value in (char, char + "x", char + "\x7f"):
+                args = (value, export_cells.FIRST_PLAIN, value)
+                glob, first = conn.execute(check, args).fetchone()
+                plain = 33 <= code <= 126 and char not in "=+-@"
+                assert bool(first) is plain, hex(code)
+                assert bool(glob) is plain, hex(code)
+
+
+def test_hours_near_a_tie_match_the_python_rows(db: Database) -> None:
+    """`julianday` reads to the millisecond: a difference within TIE_BAND_US of a whole second
+    goes to Python, one just outside it is rounded in SQL; both as Python rounds them."""
+    machine = add_machines(db, 1)[0]
+    band = export_cells.TIE_BAND_US
+    offsets = (-band - 1, -band, -300, -1, 0, 1, band, band + 1, 500, -500, 999_999)
+    for fraction in (400, 999_500):  # read as the millisecond below, and the one above
+        created = BASE + timedelta(microseconds=fraction)
+        for seconds in (18, 54, 450, 3600 * 24 * 365 * 90 + 18):
+            for off in offsets:
+                done = created + timedelta(seconds=seconds, microseconds=off)
+                add_ticket(db, machine, created_at=created, updated_at=created, resolved_at=done)
+    for zone in ("UTC", "Asia/Kolkata"):
+        assert_same(db, zone)
 
 
 @pytest.mark.parametrize("value", ["=cmd|' /C calc'!A0", "Mill, north", 'say "hi"', " pad", ""])

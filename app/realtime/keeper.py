@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 SESSION_CHECK_S = 5.0
 PING = b"\x89\x00"  # an unmasked ping frame without payload, the same for every socket
 CHUNK = 256  # sockets handled between two yields to the event loop
-TICK_S = 0.1  # how far apart the parts of one heartbeat round go out
+TICK_S = 0.5  # how far apart the parts of one heartbeat round go out (each wake-up costs)
 
 
 def _principal_key(principal: Any) -> tuple[object, ...]:

@@ -30,105 +30,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Executable, literal_column, text
 from sqlalchemy.orm import Session
 
-from data.read.export_zones import STORED, iso_offset, offset_spans
+from data.read import export_cells as cells
+from data.read.export_zones import STORED, offset_spans
 from data.store.models import Ticket
 
-TRIGGER_CODES = (61, 43, 45, 64)  # = + - @ (tab and CR are below 33: Python judges them)
 QUOTED = frozenset('",\r\n')  # a cell with one of these is quoted (RFC 4180, minimal)
-
-
-def _fraction(col: str) -> str:
-    """`.ffffff`, or nothing for a whole second (as isoformat)."""
-    return f"replace('.' || substr({col}, 21, 6), '.000000', '')"
-
-
-def _utc_times(expr: str) -> str:
-    """The stored UTC times in the text `expr`, each followed by `+00:00` and nothing else in
-    it holding a space or `.000000+`, as isoformat writes them: `T` for the space, no fraction
-    on a whole second. NULL stays NULL (and printf's %s writes NULL as nothing)."""
-    return f"replace(replace({expr}, ' ', 'T'), '.000000+', '+')"
-
-
-def _utc_tail(times: list[str], hours: str) -> str:
-    """The line's last cells in UTC (updated_at, first_response_at, resolved_at, the hours,
-    closed_at: no free text among them) as one expression, so that the two replaces run once
-    per row rather than once per time."""
-    *before, closed = (f"ifnull({col} || '+00:00', '')" for col in times)
-    return _utc_times(" || ',' || ".join([*before, hours, closed]))
-
-
-def _ts_local(col: str, spans: tuple[tuple[str, int], ...], last: str) -> str:
-    fraction = _fraction(col)
-    cases = []
-    for start, offset in reversed(spans):  # newest first: an export is newest first
-        # Whole seconds only into SQLite's date functions: they round a fraction to the
-        # millisecond, and .9996 s would become the next second.
-        local = f"strftime('%Y-%m-%dT%H:%M:%S', substr({col}, 1, 19), '{offset:+d} seconds')"
-        value = f"printf('%s%s{iso_offset(offset)}', {local}, {fraction})"
-        cases.append(f"WHEN {col} >= '{start}' THEN {value}")
-    inside = f"CASE WHEN {col} > '{last}' THEN md_local_time({col}) " + " ".join(cases)
-    return inside + f" ELSE md_local_time({col}) END"
-
-
-def _timestamp(col: str, render: Callable[[str], str]) -> str:
-    return f"CASE WHEN {col} IS NULL THEN '' ELSE {render(col)} END"
-
-
-def _glob_class(codes: frozenset[int]) -> str:
-    """A GLOB character class (`[a-c...]`) of the printable ASCII `codes`, written as runs."""
-    runs: list[list[int]] = []
-    for code in sorted(codes):
-        if runs and code == runs[-1][1] + 1:
-            runs[-1][1] = code
-        else:
-            runs.append([code, code])
-    return "[" + "".join(chr(a) if a == b else f"{chr(a)}-{chr(b)}" for a, b in runs) + "]"
-
-
-# GLOB: a text starting with a visible ASCII character that is no formula trigger. The class
-# reads `[!-*,.-<>-?A-~]`: `]`, `^` and `-` fall inside runs, where they mean nothing special.
-FIRST_PLAIN = _glob_class(frozenset(range(33, 127)) - frozenset(TRIGGER_CODES)) + "*"
-
-
-def _needs_quotes(col: str) -> str:
-    """Whether the text `col` holds a character that makes its cell quoted. `,` first: the
-    most common, and OR stops at the first hit."""
-    return " OR ".join(f"instr({col}, {c})" for c in ("','", "'\"'", "char(10)", "char(13)"))
-
-
-def _first_plain(col: str, then: str) -> str:
-    """`then` when `col` starts with a visible ASCII character that is no formula trigger
-    (one GLOB); '' for NULL; anything else (empty, a trigger, a space, non-ASCII) is rare and
-    asks Python (`md_cell`)."""
-    return (
-        f"CASE WHEN {col} GLOB '{FIRST_PLAIN}' THEN {then} "
-        f"WHEN {col} IS NULL THEN '' ELSE md_cell({col}) END"
-    )
-
-
-def _cell(col: str) -> str:
-    """The common cell in SQL, quoted when it must be (%w doubles the double quotes)."""
-    return _first_plain(
-        col, f"(CASE WHEN {_needs_quotes(col)} THEN printf('\"%w\"', {col}) ELSE {col} END)"
-    )
-
-
-def _hours(created: str, resolved: str) -> str:
-    """Hundredths of an hour from exact microseconds, rounded half up, evaluated once per
-    row. Rows where Python's float rounding could differ go to Python (`md_hours`): equal
-    fractions of a second (an exact tie needs them) and a resolution before creation."""
-    seconds = f"(unixepoch(substr({resolved}, 1, 19)) - unixepoch(substr({created}, 1, 19)))"
-    micros = (
-        f"({seconds} * 1000000 + CAST(substr({resolved}, 21, 6) AS INTEGER)"
-        f" - CAST(substr({created}, 21, 6) AS INTEGER))"
-    )
-    hundredths = f"(({micros} * 2 + 36000000) / 72000000)"
-    return (
-        f"CASE WHEN {resolved} IS NULL THEN '' "
-        f"WHEN {resolved} < {created} OR substr({resolved}, 20) = substr({created}, 20) "
-        f"THEN md_hours({created}, {resolved}) "
-        f"ELSE printf('%.2f', {hundredths} / 100.0) END"
-    )
+TEXT_CELLS = ("machines.name", "machines.area", "tickets.title", "tickets.description")
+TEXT_CELLS += ("tickets.priority", "tickets.status", "tickets.assignee", "tickets.reported_by")
+TIMES = ("tickets.updated_at", "tickets.first_response_at", "tickets.resolved_at")
 
 
 def line_sql(
@@ -137,45 +46,40 @@ def line_sql(
     """The SQL expression of one CSV line (no line end); `spans` None: UTC. The columns in
     `plain` (see `plain_columns`) are written as they are, with no check per row."""
 
-    def ts(col: str) -> str:
+    def ts(col: str) -> tuple[str, list[str]]:
         if spans is None:
-            return _utc_times(f"{col} || '+00:00'")
-        return _timestamp(col, lambda c: _ts_local(c, spans, last))
+            return cells.utc_time(col)
+        return "%s", [cells.local_time(col, spans, last)]
 
-    t, m = "tickets", "machines"
-    times = [f"{t}.{c}" for c in ("updated_at", "first_response_at", "resolved_at", "closed_at")]
-    hours = _hours(f"{t}.created_at", f"{t}.resolved_at")
-    if spans is None:
-        tail = [_utc_tail(times, hours)]
-    else:
-        *before, closed = map(ts, times)
-        tail = [*before, hours, closed]
-    cells = [f"{m}.name", f"{m}.area", f"{t}.title", f"{t}.description", f"{t}.priority"]
-    cells += [f"{t}.status", f"{t}.assignee", f"{t}.reported_by"]
-    description = f"{t}.description"
+    description = "tickets.description"
 
-    def line(described: tuple[str, str]) -> str:
-        """The printf of the line, with `described` (format, argument) for the description."""
-        specs = [("%s", f"{t}.id"), ("%s", ts(f"{t}.created_at"))]
-        for col in cells:
-            specs.append(described if col == description else ("%s", _plain_or_cell(col, plain)))
-        specs += [("%s", part) for part in tail]
+    def line(described: tuple[str, list[str]]) -> str:
+        """The printf of the line, with `described` (format, arguments) for the description."""
+        specs = [("%s", ["tickets.id"]), ts("tickets.created_at")]
+        for col in TEXT_CELLS:
+            text = col if col in plain else cells.cell(col)
+            specs.append(described if col == description else ("%s", [text]))
+        specs += [ts(col) for col in TIMES]
+        specs.append(("%s", [cells.hours("tickets.created_at", "tickets.resolved_at")]))
+        specs.append(ts("tickets.closed_at"))
         # One printf builds the line at once: `||` would copy the growing line once per cell.
-        fmt, args = ",".join(f for f, _ in specs), ", ".join(a for _, a in specs)
-        return f"printf('{fmt}', {args})"
+        fmt = ",".join(f for f, _ in specs)
+        return f"printf('{fmt}', {', '.join(a for _, args in specs for a in args)})"
 
     if description in plain:
-        return line(("%s", description))
-    # The description, the long cell, is quoted by the line's own printf (`%w`) rather than
-    # copied once more through a printf of its own.
-    quoted = line(('"%w"', description))
-    as_is = line(("%s", _first_plain(description, description)))
-    first = f"{description} GLOB '{FIRST_PLAIN}'"
-    return f"CASE WHEN {first} AND ({_needs_quotes(description)}) THEN {quoted} ELSE {as_is} END"
-
-
-def _plain_or_cell(col: str, plain: frozenset[str]) -> str:
-    return col if col in plain else _cell(col)
+        return line(("%s", [description]))
+    # The description, the long cell, is quoted by the line's own printf rather than copied
+    # once more through a printf of its own: `"%w"` (doubling its quotes) when it holds a
+    # double quote, else `"%s"` (a plain copy).
+    doubled = line(('"%w"', [description]))
+    quoted = line(('"%s"', [description]))
+    as_is = line(("%s", [cells.guarded(description, description)]))
+    with_quote = f"{description} GLOB '*\"*'"
+    needs = f"{cells.first_plain(description)} AND ({cells.needs_quotes(description)})"
+    return (
+        f"CASE WHEN {needs} THEN (CASE WHEN {with_quote} THEN {doubled} ELSE {quoted} END) "
+        f"ELSE {as_is} END"
+    )
 
 
 def time_span(session: Session) -> tuple[datetime, datetime] | None:
