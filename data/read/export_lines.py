@@ -1,17 +1,20 @@
 """The CSV export's rows built by SQLite itself: one finished CSV line per ticket, so that
-Python only joins lines (docs/export.md, "SQLite builds the lines").
+Python only joins lines (docs/export.md, "SQLite builds the lines"). The SQL of each cell is
+in data/read/export_cells.py.
 
 The lines are byte for byte those `csv.writer` makes of `ticket_export`'s Python rows:
 
 - times as `datetime.isoformat()` in the export's zone: `YYYY-MM-DDTHH:MM:SS[.ffffff]+HH:MM`,
-  the fraction only when it is not zero. The zone's offsets over the data's span are computed
-  in Python (its transitions, found with zoneinfo) and written into the statement as a CASE on
-  the stored text (which sorts as time); a time outside that span asks Python. In UTC the
-  times after the last text cell are rewritten together, once per row.
-- `time_to_resolve_h` rounded from exact integer microseconds; a tie (an odd multiple of 18 s)
-  is rounded by Python, as the float formatting does it.
-- formula neutralisation: ASCII first characters are judged in SQL (one GLOB); any other
-  first character (rare: spaces, tabs, non-ASCII) asks Python's `neutralise`.
+  the fraction only when it is not zero. In UTC the line's own format rewrites the stored
+  text. In another zone the offsets over the data's span are computed in Python (its
+  transitions, found with zoneinfo) and written into the statement as a CASE on the stored
+  text (which sorts as time); a time outside that span asks Python.
+- `time_to_resolve_h` from `julianday` (read to the millisecond) and `%.2f`; a difference near
+  a rounding tie (its fraction of a second within 2 ms of a whole second) or negative is
+  rounded by Python, as the float formatting does it.
+- formula neutralisation: ASCII first characters are judged in SQL (two comparisons, then one
+  GLOB); any other first character (rare: spaces, tabs, non-ASCII) asks Python's
+  `neutralise`.
 - RFC 4180 minimal quoting: a cell with `"`, `,`, CR or LF is quoted, its quotes doubled.
 - the columns whose values are few and cheap to read (machine name and area, status,
   priority) are checked once per export, in its transaction: when every value is written as
