@@ -231,6 +231,12 @@ def _history(
     tx: Transaction, ticket: Ticket, field: str, old: str | None, new: str | None, actor: str
 ) -> None:
     # Written at once, past the ORM's unit of work: readers of `ticket.history` refresh it.
-    row = {"ticket_id": ticket.id, "field": field, "from_value": old, "to_value": new}
-    row.update(changed_by=actor, changed_at=tx.now)
+    row = {
+        "ticket_id": ticket.id,
+        "field": field,
+        "from_value": old,
+        "to_value": new,
+        "changed_by": actor,
+        "changed_at": tx.now,
+    }
     tx.session.connection().execute(_NEW_HISTORY, row)
