@@ -57,6 +57,7 @@ TEXT = st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",))
 BASE = datetime(2026, 3, 29, 0, 30)  # Europe's spring change falls inside the rows
 # The columns checked once per export (data/read/export_lines.py `plain_columns`).
 ALL_PLAIN = {"machines.name", "machines.area", "tickets.status", "tickets.priority"}
+ALL_PLAIN |= {"tickets.assignee", "tickets.reported_by"}
 
 
 def python_csv(db: Database, zone: ZoneInfo) -> bytes:
@@ -216,12 +217,13 @@ def test_hours_near_a_tie_match_the_python_rows(db: Database) -> None:
 
 @pytest.mark.parametrize("value", ["=cmd|' /C calc'!A0", "Mill, north", 'say "hi"', " pad", ""])
 def test_hostile_machines_statuses_and_priorities_are_checked_per_row(db, value) -> None:
-    """The columns checked once per export (machine name and area, status, priority) fall
-    back to the per-row check when any value needs quotes or a `'`."""
+    """The columns checked once per export (machine name and area, status, priority,
+    assignee, reporter) fall back to the per-row check when any value needs quotes or a `'`."""
     machine = add_machines(db, 2)[0]
     add_ticket(db, machine, description="plain", created_at=BASE, updated_at=BASE)
     with db.write() as session:
-        session.execute(Ticket.__table__.update().values(status=value, priority=value))
+        people = {"assignee": value, "reported_by": value}
+        session.execute(Ticket.__table__.update().values(status=value, priority=value, **people))
         session.execute(sql("UPDATE machines SET name = :v || id, area = :v"), {"v": value})
         # A leading space or an empty cell is written as it is (no quotes, no `'`) too.
         expected = set(export_lines.plain_columns(session, neutralise))
@@ -239,3 +241,45 @@ def test_plain_columns_and_the_connection_after_an_export(db: Database) -> None:
     assert sqlite_csv(db, ZoneInfo("UTC")).count(b"\r\n") == 2
     with db.read() as session:
         assert isinstance(session.execute(sql("SELECT title FROM tickets")).scalar(), str)
+
+
+def test_distinct_names_are_read_from_their_indexes(db: Database, monkeypatch) -> None:
+    """Each step of the once-per-export check is one seek in the column's index; the values
+    come back distinct, in order, without NULL; past MAX_DISTINCT the column is checked per
+    row, and the file is the same either way."""
+    machine = add_machines(db, 1)[0]
+    names = ["op-bea", "op-anna", "Mill, north", "op-anna", "=cmd", "op-cem"]
+    for i, name in enumerate(names):
+        when = BASE + timedelta(minutes=i)
+        assignee = None if i % 2 else name
+        add_ticket(
+            db, machine, reported_by=name, assignee=assignee, created_at=when, updated_at=when
+        )
+    with db.read() as session:
+        driver = session.connection().connection.driver_connection
+        for index, (table, columns) in export_lines.INDEX_LED.items():
+            cols = ", ".join(columns)
+            plan = driver.execute(
+                f"EXPLAIN QUERY PLAN SELECT {cols} FROM {table} "
+                f"WHERE ({cols}) > ({', '.join('?' * len(columns))}) ORDER BY {cols} LIMIT 1",
+                ("",) * len(columns),
+            ).fetchall()
+            assert f"COVERING INDEX {index} " in str(plan), plan
+        found = export_lines.distinct_by_index(driver, "tickets", ("reported_by",))
+        assert found == [(n,) for n in sorted(set(names))]
+        assignees = export_lines.distinct_by_index(driver, "tickets", ("assignee",))
+        assert assignees == [("=cmd",), ("Mill, north",), ("op-bea",)]
+        assert export_lines.distinct_by_index(driver, "tickets", ("reported_by",), limit=4) is None
+        # Hostile names: both columns are checked per row.
+        assert not {"tickets.assignee", "tickets.reported_by"} & export_lines.plain_columns(
+            session, neutralise
+        )
+    for zone in ("UTC", "Europe/Berlin"):
+        assert_same(db, zone)
+    with db.write() as session:  # only plain names left, but more of them than the limit
+        session.execute(sql("UPDATE tickets SET reported_by = 'op-' || id, assignee = NULL"))
+    monkeypatch.setattr(export_lines, "MAX_DISTINCT", 3)
+    with db.read() as session:
+        assert "tickets.reported_by" not in export_lines.plain_columns(session, neutralise)
+        assert "tickets.assignee" in export_lines.plain_columns(session, neutralise)
+    assert_same(db, "UTC")

@@ -75,18 +75,16 @@ def cell(col: str) -> str:
     )
 
 
-def utc_time(col: str) -> tuple[str, list[str]]:
+def utc_time(col: str, nullable: bool = True) -> tuple[str, list[str]]:
     """(printf format, arguments) of a stored UTC time as isoformat writes it with `+00:00`:
     the date (`%.10s`), `T`, the time of day without `.000000` on a whole second (`%.*s` of 8
-    or 15 characters), nothing at all for NULL. One `substr` and one `GLOB` per time."""
+    or 15 characters), nothing at all for NULL. One `substr` and one `GLOB` per time; a column
+    that is never NULL has its `T` and offset in the format itself."""
+    tail = [f"15 - 7 * ({col} GLOB '*.000000')", f"substr({col}, 12)"]
+    if not nullable:
+        return "%.10sT%.*s+00:00", [col, *tail]
     present = f"CASE WHEN {col} IS NULL THEN '' ELSE"
-    return "%.10s%s%.*s%s", [
-        col,
-        f"{present} 'T' END",
-        f"15 - 7 * ({col} GLOB '*.000000')",
-        f"substr({col}, 12)",
-        f"{present} '+00:00' END",
-    ]
+    return "%.10s%s%.*s%s", [col, f"{present} 'T' END", *tail, f"{present} '+00:00' END"]
 
 
 def hours(created: str, resolved: str) -> str:

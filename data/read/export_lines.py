@@ -17,8 +17,9 @@ The lines are byte for byte those `csv.writer` makes of `ticket_export`'s Python
   `neutralise`.
 - RFC 4180 minimal quoting: a cell with `"`, `,`, CR or LF is quoted, its quotes doubled.
 - the columns whose values are few and cheap to read (machine name and area, status,
-  priority) are checked once per export, in its transaction: when every value is written as
-  it is, the line takes the column with no check per row.
+  priority, assignee, reported_by: a small table, or an index read from one value to the
+  next) are checked once per export, in its transaction: when every value is written as it
+  is, the line takes the column with no check per row.
 
 The SQL functions that ask Python are registered on the connection as deterministic functions.
 """
@@ -41,6 +42,8 @@ QUOTED = frozenset('",\r\n')  # a cell with one of these is quoted (RFC 4180, mi
 TEXT_CELLS = ("machines.name", "machines.area", "tickets.title", "tickets.description")
 TEXT_CELLS += ("tickets.priority", "tickets.status", "tickets.assignee", "tickets.reported_by")
 TIMES = ("tickets.updated_at", "tickets.first_response_at", "tickets.resolved_at")
+# Columns that are never NULL: their cells need no NULL case.
+NOT_NULL = frozenset(f"tickets.{c.name}" for c in Ticket.__table__.columns if not c.nullable)
 
 
 def line_sql(
@@ -51,7 +54,7 @@ def line_sql(
 
     def ts(col: str) -> tuple[str, list[str]]:
         if spans is None:
-            return cells.utc_time(col)
+            return cells.utc_time(col, nullable=col not in NOT_NULL)
         return "%s", [cells.local_time(col, spans, last)]
 
     description = "tickets.description"
@@ -100,21 +103,60 @@ def time_span(session: Session) -> tuple[datetime, datetime] | None:
     return min(parsed), max(parsed)
 
 
-# Text columns whose distinct values are cheap to read: a small table, or a covering index
-# (ix_tickets_status_priority). All together ~20 ms for 200,000 tickets.
-CHECKED_ONCE = {"machines": ("name", "area"), "tickets": ("status", "priority")}
+# Text columns checked once per export. A small table's columns are read whole; the others
+# each lead an index, and their distinct values are read by skipping from one value to the
+# next (one index seek per value), whatever the number of tickets. The columns after the
+# first of a group are NOT NULL: a row value with a NULL compares to nothing.
+SMALL_TABLES = {"machines": ("name", "area")}
+INDEX_LED = {
+    "ix_tickets_status_priority": ("tickets", ("status", "priority")),
+    "ix_tickets_assignee": ("tickets", ("assignee",)),
+    "ix_tickets_reported_by": ("tickets", ("reported_by",)),
+}
+# Past this many distinct values a group is not read to its end: its columns are then
+# checked per row, as before.
+MAX_DISTINCT = 500
+
+
+def distinct_by_index(
+    driver: Any, table: str, columns: tuple[str, ...], limit: int | None = None
+) -> list[tuple[Any, ...]] | None:
+    """The distinct non-NULL values of `columns` (which lead an index), in order, or None when
+    there are more than `limit` (MAX_DISTINCT). Each step asks for the first entry past the
+    last one found."""
+    limit = MAX_DISTINCT if limit is None else limit
+    cols = ", ".join(columns)
+    marks = ", ".join("?" * len(columns))
+    first = f"SELECT {cols} FROM {table} WHERE {columns[0]} IS NOT NULL ORDER BY {cols} LIMIT 1"
+    after = f"SELECT {cols} FROM {table} WHERE ({cols}) > ({marks}) ORDER BY {cols} LIMIT 1"
+    found: list[tuple[Any, ...]] = []
+    row = driver.execute(first).fetchone()
+    while row is not None:
+        if len(found) == limit:
+            return None
+        found.append(tuple(row))
+        row = driver.execute(after, row).fetchone()
+    return found
 
 
 def plain_columns(session: Session, neutralise: Callable) -> frozenset[str]:
-    """The columns of CHECKED_ONCE whose every stored value is written as it is (no quotes,
-    no `'`): the line then takes them with no check per row. Read in the export's own
-    transaction, so the lines see the same values."""
+    """The columns of SMALL_TABLES and INDEX_LED whose every stored value is written as it is
+    (no quotes, no `'`; NULL is an empty cell either way): the line then takes them with no
+    check per row. Read in the export's own transaction, so the lines see the same values."""
+    driver = session.connection().connection.driver_connection
+    groups: list[tuple[str, tuple[str, ...], list[tuple[Any, ...]] | None]] = []
+    for table, columns in SMALL_TABLES.items():
+        rows = driver.execute(f"SELECT DISTINCT {', '.join(columns)} FROM {table}").fetchall()
+        groups.append((table, columns, rows))
+    for table, columns in INDEX_LED.values():
+        groups.append((table, columns, distinct_by_index(driver, table, columns)))
     plain: set[str] = set()
-    for table, columns in CHECKED_ONCE.items():
-        rows = session.execute(text(f"SELECT DISTINCT {', '.join(columns)} FROM {table}")).all()
+    for table, columns, rows in groups:
+        if rows is None:  # too many values: checked per row
+            continue
         for i, column in enumerate(columns):
             values = {row[i] for row in rows}
-            if all(v is not None and csv_cell(v, neutralise) == v for v in values):
+            if all(v is None or csv_cell(v, neutralise) == v for v in values):
                 plain.add(f"{table}.{column}")
     return frozenset(plain)
 

@@ -71,6 +71,8 @@ class Ticket(Base):
         Index("ix_tickets_status_priority", "status", "priority"),
         Index("ix_tickets_created", "created_at"),
         Index("ix_tickets_machine", "machine_id"),
+        Index("ix_tickets_assignee", "assignee"),
+        Index("ix_tickets_reported_by", "reported_by"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
