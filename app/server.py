@@ -182,6 +182,9 @@ def serve(config: Config, workers: int = 1) -> int:
     app = prepare(config)
     app_ctx = app.server.extensions["milldash"]
     app_ctx.realtime.start()  # tails the Redis stream when one is configured; the relay
+    from app.checkpointer import start_checkpointer
+
+    start_checkpointer(app_ctx)  # SQLite: the WAL checkpoints leave the requests
     # Imported here: it imports prometheus_client, which must come after the
     # metrics folder is set (app/workers.py, use_metrics_folder).
     from app.system_status import start_system_status

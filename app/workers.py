@@ -134,6 +134,9 @@ class WorkerHooks:
 
         gevent.get_hub().exception_stream = error_stream(self.app_ctx.config.log_format)
         self.app_ctx.realtime.start()
+        from app.checkpointer import start_checkpointer
+
+        start_checkpointer(self.app_ctx)  # SQLite: the WAL checkpoints leave the requests
         # Imported here: it imports prometheus_client, which must come after the
         # metrics folder is set (app/workers.py, use_metrics_folder).
         from app.system_status import start_system_status

@@ -55,8 +55,10 @@ class Database:
             kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=20)
             kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_S}
         self.engine: Engine = create_engine(url, **kwargs)
+        # Per-connection SQLite settings the connect hook applies (defer_checkpoints).
+        self._sqlite_settings: dict[str, int] = {}
         if self.is_sqlite:
-            _configure_sqlite(self.engine)
+            _configure_sqlite(self.engine, self._sqlite_settings)
         self._write_engine = self.engine.execution_options(immediate=True)
         self._reader = sessionmaker(self.engine, expire_on_commit=False)
         self._writer = sessionmaker(self._write_engine, expire_on_commit=False)
@@ -95,6 +97,27 @@ class Database:
     def dispose(self) -> None:
         self.engine.dispose()
 
+    @property
+    def sqlite_file(self) -> Path | None:
+        """The SQLite database file, or None (PostgreSQL, or in memory)."""
+        name = make_url(self.url).database if self.is_sqlite else None
+        return Path(name) if name and name != ":memory:" else None
+
+    def defer_checkpoints(self) -> bool:
+        """SQLite: commits stop checkpointing (copying the WAL back into the database file,
+        with its fsync) at the usual 1,000 pages; whoever calls this runs
+        `data.store.checkpoints.passive_checkpoint` instead, off the requests (the server's
+        checkpointer thread). A threshold far above the usual stays as a safety net. Pooled
+        connections are dropped so that every new one takes the setting. False (nothing done)
+        without a database file."""
+        if self.sqlite_file is None:
+            return False
+        from data.store.checkpoints import SAFETY_NET_PAGES
+
+        self._sqlite_settings["wal_autocheckpoint"] = SAFETY_NET_PAGES
+        self.engine.dispose()
+        return True
+
 
 def alembic_config(engine: Engine) -> Any:
     from alembic.config import Config
@@ -105,7 +128,7 @@ def alembic_config(engine: Engine) -> Any:
     return cfg
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, settings: dict[str, int]) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         # Let SQLAlchemy's "begin" event emit BEGIN so write transactions can be IMMEDIATE.
@@ -116,6 +139,8 @@ def _configure_sqlite(engine: Engine) -> None:
         if engine.url.database not in (None, "", ":memory:"):
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
+            for name, value in settings.items():
+                cur.execute(f"PRAGMA {name}={int(value)}")
         cur.close()
 
     @event.listens_for(engine, "begin")

@@ -1,0 +1,84 @@
+"""The serving process's checkpointer: SQLite WAL checkpoints on a thread of their own
+(data/store/checkpoints.py says why), every `interval_s`.
+
+Under gevent it is a real OS thread: a checkpoint in a greenlet would stall every request and
+socket while it copies and syncs. The thread touches nothing gevent patched (no lock, no
+logging, no metric): it keeps its figures in plain attributes, which the serving thread may
+read at any time.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from typing import Any
+
+from app.cpu_pool import under_gevent
+from data.store.checkpoints import Checkpoint, connect, passive_checkpoint
+from data.store.db import Database
+
+DEFAULT_INTERVAL_S = 1.0
+STEP_S = 0.25  # how often a sleeping checkpointer looks whether it was stopped
+
+
+class Checkpointer:
+    def __init__(self, db: Database, interval_s: float = DEFAULT_INTERVAL_S) -> None:
+        self.db = db
+        self.interval_s = interval_s
+        self.runs = 0  # checkpoints taken
+        self.last: Checkpoint | None = None
+        self.last_error = ""
+        self._stopped = False
+        self._running = False
+
+    def start(self) -> bool:
+        """Defer the commits' checkpoints and start the thread; False (nothing started) when
+        the database is no SQLite file. Call it in the process that serves."""
+        path = self.db.sqlite_file
+        if self._running or path is None or not self.db.defer_checkpoints():
+            return False
+        self._stopped = False
+        self._running = True
+        if under_gevent():
+            from gevent import monkey
+
+            start_new_thread = monkey.get_original("_thread", "start_new_thread")
+            sleep = monkey.get_original("time", "sleep")
+            start_new_thread(self._run, (path, sleep))
+        else:
+            threading.Thread(target=self._run, args=(path, time.sleep), daemon=True).start()
+        return True
+
+    def stop(self) -> None:
+        """The thread ends within STEP_S (after its checkpoint, when one is running)."""
+        self._stopped = True
+
+    def _run(self, path: Any, sleep: Any) -> None:
+        conn = connect(path)
+        try:
+            while not self._stopped:
+                self.checkpoint(conn)
+                waited = 0.0
+                while waited < self.interval_s and not self._stopped:
+                    sleep(min(STEP_S, self.interval_s - waited))
+                    waited += STEP_S
+        finally:
+            conn.close()
+            self._running = False
+
+    def checkpoint(self, conn: sqlite3.Connection) -> None:
+        try:
+            self.last = passive_checkpoint(conn)
+        except sqlite3.Error as exc:  # locked by another process's checkpoint, a full disk
+            self.last_error = str(exc)
+            return
+        self.runs += 1
+
+
+def start_checkpointer(app_ctx: Any) -> Checkpointer:
+    """Start the serving process's checkpointer (kept in `extras["checkpointer"]`)."""
+    checkpointer = Checkpointer(app_ctx.db)
+    checkpointer.start()
+    app_ctx.extras["checkpointer"] = checkpointer
+    return checkpointer
