@@ -2,9 +2,10 @@
 (data/store/checkpoints.py says why), every `interval_s`.
 
 Under gevent it is a real OS thread: a checkpoint in a greenlet would stall every request and
-socket while it copies and syncs. The thread touches nothing gevent patched (no lock, no
-logging, no metric): it keeps its figures in plain attributes, which the serving thread may
-read at any time.
+socket while it copies and syncs. The thread's own code touches nothing gevent patched (no
+lock, no logging, no metric): it keeps its figures in plain attributes (`runs`, `last`,
+`last_error`, `running`), which the serving thread may read at any time. Each serving process
+(each worker) runs one; a checkpoint that finds another process's running is skipped.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from app.cpu_pool import under_gevent
@@ -29,18 +32,19 @@ class Checkpointer:
         self.interval_s = interval_s
         self.runs = 0  # checkpoints taken
         self.last: Checkpoint | None = None
-        self.last_error = ""
+        self.last_error = ""  # the last attempt's error; "" once one succeeds again
         self._stopped = False
-        self._running = False
+        self.running = False  # the thread is alive (it clears this as it ends)
 
     def start(self) -> bool:
         """Defer the commits' checkpoints and start the thread; False (nothing started) when
-        the database is no SQLite file. Call it in the process that serves."""
+        one runs already or the database is no SQLite file. Call it in the process that
+        serves."""
         path = self.db.sqlite_file
-        if self._running or path is None or not self.db.defer_checkpoints():
+        if self.running or path is None or not self.db.defer_checkpoints():
             return False
         self._stopped = False
-        self._running = True
+        self.running = True
         if under_gevent():
             from gevent import monkey
 
@@ -55,15 +59,25 @@ class Checkpointer:
         """The thread ends after its current sleep (and checkpoint, when one is running)."""
         self._stopped = True
 
-    def _run(self, path: Any, sleep: Any) -> None:
-        conn = connect(path)
+    def _run(self, path: Path, sleep: Callable[[float], None]) -> None:
+        conn: sqlite3.Connection | None = None
         try:
             while not self._stopped:
-                self.checkpoint(conn)
+                conn = conn or self._connect(path)
+                if conn is not None:
+                    self.checkpoint(conn)
                 sleep(self.interval_s)
         finally:
-            conn.close()
-            self._running = False
+            if conn is not None:
+                conn.close()
+            self.running = False
+
+    def _connect(self, path: Path) -> sqlite3.Connection | None:
+        try:
+            return connect(path)
+        except sqlite3.Error as exc:  # the file went away: try again at the next interval
+            self.last_error = str(exc)
+            return None
 
     def checkpoint(self, conn: sqlite3.Connection) -> None:
         try:
@@ -72,6 +86,7 @@ class Checkpointer:
             self.last_error = str(exc)
             return
         self.runs += 1
+        self.last_error = ""
 
 
 def start_checkpointer(app_ctx: Any) -> Checkpointer:

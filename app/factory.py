@@ -36,8 +36,9 @@ def create_app(
     config: Config, publisher: Publisher | None = None, pages: tuple[Page, ...] = PAGES
 ) -> dash.Dash:
     """Build the app; the database is migrated. Nothing runs in the background yet: whoever
-    serves starts the realtime runtime (`AppContext.realtime.start()`) and the demo simulator
-    (app/server.py, once per worker process), so tests control what runs."""
+    serves starts the realtime runtime (`AppContext.realtime.start()`), the SQLite
+    checkpointer (app/checkpointer.py) and the demo simulator (app/server.py, once per worker
+    process), so tests control what runs."""
     server = Flask("milldash")
     server.config.update(
         SECRET_KEY=config.resolved_secret_key(),

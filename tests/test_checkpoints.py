@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from app.checkpointer import DEFAULT_INTERVAL_S, Checkpointer
-from data.store.checkpoints import connect, passive_checkpoint
+from data.store.checkpoints import SAFETY_NET_PAGES, connect, passive_checkpoint
 from data.store.db import Database
 from data.store.models import Machine, Ticket
 from devtools.factories import add_machines
@@ -54,19 +54,19 @@ def db(tmp_path: Path) -> Database:
     database.dispose()
 
 
-@pytest.mark.parametrize("deferred", [True, False])
-def test_deferring_commits_leave_the_wal_to_the_checkpoint(db: Database, deferred: bool) -> None:
-    assert db.sqlite_file is not None
-    if deferred:
-        assert db.defer_checkpoints()
-    write_tickets(db, 400)
+def test_commits_checkpoint_by_default(db: Database) -> None:
+    """The usual: a commit past 1,000 pages copied them back, and the WAL began again."""
+    write_tickets(db, 250)
     frames, copied = wal_index(db.sqlite_file)
-    if (
-        not deferred
-    ):  # the usual: a commit past 1,000 pages copied them back, and the WAL began again
-        assert frames < AUTOCHECKPOINT_PAGES + 50, (frames, copied)
-        return
-    assert frames > AUTOCHECKPOINT_PAGES and copied == 0, (frames, copied)
+    assert frames < AUTOCHECKPOINT_PAGES + 50, (frames, copied)
+
+
+def test_deferring_commits_leave_the_wal_to_the_checkpoint(db: Database) -> None:
+    assert db.sqlite_file is not None
+    assert db.defer_checkpoints()
+    write_tickets(db, 250)
+    frames, copied = wal_index(db.sqlite_file)
+    assert AUTOCHECKPOINT_PAGES < frames < SAFETY_NET_PAGES and copied == 0, (frames, copied)
     conn = connect(db.sqlite_file)
     try:
         done = passive_checkpoint(conn)
@@ -95,16 +95,34 @@ def test_the_checkpointer_thread_copies_back_and_stops(db: Database) -> None:
     finally:
         checkpointer.stop()
     deadline = time.monotonic() + 5
-    while checkpointer._running and time.monotonic() < deadline:
+    while checkpointer.running and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not checkpointer._running
+    assert not checkpointer.running
 
 
 def test_no_checkpointer_without_a_database_file() -> None:
     memory = Database("sqlite:///:memory:")
-    assert memory.sqlite_file is None
-    assert not memory.defer_checkpoints()
-    assert not Checkpointer(memory).start()
+    try:
+        assert memory.sqlite_file is None
+        assert not memory.defer_checkpoints()
+        assert not Checkpointer(memory).start()
+    finally:
+        memory.dispose()
+
+
+def test_a_missing_file_is_an_error_not_a_new_database(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'gone.db'}")
+    checkpointer = Checkpointer(db, interval_s=0.1)
+    assert checkpointer.start()
+    try:
+        deadline = time.monotonic() + 5
+        while not checkpointer.last_error and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert "unable to open" in checkpointer.last_error
+        assert checkpointer.runs == 0 and not (tmp_path / "gone.db").exists()
+    finally:
+        checkpointer.stop()
+        db.dispose()
 
 
 def test_the_server_checkpoints_in_the_background(tmp_path: Path) -> None:

@@ -148,8 +148,13 @@ def plain_columns(session: Session, neutralise: Callable) -> frozenset[str]:
     for table, columns in SMALL_TABLES.items():
         rows = driver.execute(f"SELECT DISTINCT {', '.join(columns)} FROM {table}").fetchall()
         groups.append((table, columns, rows))
-    for table, columns in INDEX_LED.values():
-        groups.append((table, columns, distinct_by_index(driver, table, columns)))
+    indexes = {
+        table: {row[1] for row in driver.execute(f"PRAGMA index_list({table})")}
+        for table in {table for table, _ in INDEX_LED.values()}
+    }
+    for index, (table, columns) in INDEX_LED.items():
+        if index in indexes[table]:  # without it every step would scan the table
+            groups.append((table, columns, distinct_by_index(driver, table, columns)))
     plain: set[str] = set()
     for table, columns, rows in groups:
         if rows is None:  # too many values: checked per row
