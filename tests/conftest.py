@@ -76,6 +76,15 @@ def db_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
 
 
 @pytest.fixture
+def sqlite_db(tmp_path) -> Iterator[Database]:
+    """A migrated SQLite database file of the test's own, for what only SQLite does."""
+    database = Database(f"sqlite:///{tmp_path / 'sqlite.db'}")
+    database.migrate()
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
 def db(db_url: str) -> Iterator[Database]:
     database = Database(db_url)
     database.migrate()

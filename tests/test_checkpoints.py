@@ -47,11 +47,8 @@ def write_tickets(db: Database, count: int) -> None:
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Database:
-    database = Database(f"sqlite:///{tmp_path / 'wal.db'}")
-    database.migrate()
-    yield database
-    database.dispose()
+def db(sqlite_db: Database) -> Database:
+    return sqlite_db
 
 
 def test_commits_checkpoint_by_default(db: Database) -> None:
