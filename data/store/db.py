@@ -45,9 +45,12 @@ class Database:
         parsed = make_url(url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         kwargs: dict[str, Any] = {"echo": echo, "future": True}
+        # The SQLite database file, or None (PostgreSQL, or in memory).
+        name = parsed.database if self.is_sqlite else None
+        self.sqlite_file: Path | None = Path(name) if name and name != ":memory:" else None
         if self.is_sqlite:
-            if parsed.database and parsed.database != ":memory:":
-                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            if self.sqlite_file is not None:
+                self.sqlite_file.parent.mkdir(parents=True, exist_ok=True)
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
         else:
             # A server that does not answer fails a request in seconds, not at the OS's
@@ -58,7 +61,7 @@ class Database:
         # Per-connection SQLite settings the connect hook applies (defer_checkpoints).
         self._sqlite_settings: dict[str, int] = {}
         if self.is_sqlite:
-            _configure_sqlite(self.engine, self._sqlite_settings)
+            _configure_sqlite(self.engine, self._sqlite_settings, self.sqlite_file is not None)
         self._write_engine = self.engine.execution_options(immediate=True)
         self._reader = sessionmaker(self.engine, expire_on_commit=False)
         self._writer = sessionmaker(self._write_engine, expire_on_commit=False)
@@ -97,12 +100,6 @@ class Database:
     def dispose(self) -> None:
         self.engine.dispose()
 
-    @property
-    def sqlite_file(self) -> Path | None:
-        """The SQLite database file, or None (PostgreSQL, or in memory)."""
-        name = make_url(self.url).database if self.is_sqlite else None
-        return Path(name) if name and name != ":memory:" else None
-
     def defer_checkpoints(self) -> bool:
         """SQLite: commits stop checkpointing (copying the WAL back into the database file,
         with its fsync) at the usual 1,000 pages; whoever calls this runs
@@ -128,7 +125,7 @@ def alembic_config(engine: Engine) -> Any:
     return cfg
 
 
-def _configure_sqlite(engine: Engine, settings: dict[str, int]) -> None:
+def _configure_sqlite(engine: Engine, settings: dict[str, int], on_file: bool) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         # Let SQLAlchemy's "begin" event emit BEGIN so write transactions can be IMMEDIATE.
@@ -136,7 +133,7 @@ def _configure_sqlite(engine: Engine, settings: dict[str, int]) -> None:
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
-        if engine.url.database not in (None, "", ":memory:"):
+        if on_file:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             for name, value in settings.items():
