@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, request
-from flask.sessions import SecureCookieSessionInterface
+from flask import Flask, Request, request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.context import ctx
@@ -30,6 +30,14 @@ def https_request() -> bool:
 
 class SecureAwareSessionInterface(SecureCookieSessionInterface):
     """Flask's signed-cookie sessions, `Secure` decided per request (HTTPS or configured)."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        # Without a cookie there is nothing to verify, so no serializer to build (Flask builds
+        # one per request): API calls carry a token, not a cookie, and a new ticket's alert
+        # waits for this.
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
 
     def get_cookie_secure(self, app: Flask) -> bool:
         return bool(app.config["SESSION_COOKIE_SECURE"]) or https_request()

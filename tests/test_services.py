@@ -264,8 +264,8 @@ class ExplodingPublisher:
 def test_failure_after_change_leaves_neither_change_nor_event(db, clock, machine_id, monkeypatch):
     services = Services(db, ExplodingPublisher(), clock)
 
-    def fail_after_append(self, session, events, now):
-        original(self, session, events, now)
+    def fail_after_append(self, tx):
+        original(self, tx)
         raise RuntimeError("disk full")
 
     original = Outbox.append

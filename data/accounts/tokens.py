@@ -13,6 +13,7 @@ from data.errors import ValidationFailed
 from data.roles import ROLES
 from data.store.db import Database
 from data.store.models import ApiToken, UiSession, User
+from data.store.prepared import Prepared
 from data.store.sqltypes import utcnow
 from data.validation import MAX_ID, NUL_IN_NAME
 
@@ -58,11 +59,12 @@ def create_token(db: Database, role: str, name: str) -> str:
     return secret
 
 
-# Built once: a statement built per call costs more than the query itself (its cache key
-# and its result's column map are made again each time).
-_TOKEN_BY_DIGEST = select(
-    ApiToken.id, ApiToken.name, ApiToken.role, ApiToken.revoked_at, ApiToken.last_used_at
-).where(ApiToken.token_hash == bindparam("digest"))
+# Rendered once and run on the driver's cursor: every API call runs it before anything else.
+_TOKEN_BY_DIGEST = Prepared(
+    select(
+        ApiToken.id, ApiToken.name, ApiToken.role, ApiToken.revoked_at, ApiToken.last_used_at
+    ).where(ApiToken.token_hash == bindparam("digest"))
+)
 
 
 def verify_token(db: Database, secret: str, now: datetime | None = None) -> Principal | None:
@@ -70,11 +72,13 @@ def verify_token(db: Database, secret: str, now: datetime | None = None) -> Prin
     if not secret or len(secret) > 200:
         return None
     with db.lookup() as conn:  # this runs on every API call: no Session, a prepared query
-        token = conn.execute(_TOKEN_BY_DIGEST, {"digest": hash_token(secret)}).first()
-        if token is None or token.revoked_at is not None:
-            return None
-        principal = Principal(name=token.name, role=token.role, token_id=token.id)
-        last_used = token.last_used_at
+        token = _TOKEN_BY_DIGEST.first(conn, {"digest": hash_token(secret)})
+    if token is None:
+        return None
+    token_id, name, role, revoked_at, last_used = token
+    if revoked_at is not None:
+        return None
+    principal = Principal(name=name, role=role, token_id=token_id)
     now = now or utcnow()
     if last_used is None or now - last_used > LAST_USED_GRANULARITY:
         with db.write() as session:

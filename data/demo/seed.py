@@ -100,7 +100,7 @@ def seed_plant(
                 progress(i + 1, machines)
         out.flush()
         # In the seed's transaction; its dashboard_refresh is not recorded (nothing is live yet).
-        replace_calendar(Transaction(session, now), calendar.document)
+        replace_calendar(Transaction.in_session(session, now), calendar.document)
     return counts
 
 

@@ -3,9 +3,31 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from data.store.models import Machine, Ticket
+
+
+class Named(Protocol):
+    name: str
+
+
+class TicketFields(Protocol):
+    """What a ticket's short record reads: a Ticket, or the columns a write just inserted
+    (data/write/tickets.py builds no entity for a new ticket)."""
+
+    id: int
+    machine_id: int
+    machine: Named
+    title: str
+    description: str
+    priority: str
+    status: str
+    assignee: str | None
+    reported_by: str
+    created_at: datetime
+    updated_at: datetime
+    resolved_at: datetime | None
 
 
 def iso(value: datetime | None) -> str | None:
@@ -33,10 +55,10 @@ def ticket_etag(ticket_id: int, version: int) -> str:
     return f"ticket-{ticket_id}-v{version}"
 
 
-def ticket_record(ticket: Ticket, with_history: bool = False) -> dict[str, Any]:
+def ticket_record(ticket: TicketFields, with_history: bool = False) -> dict[str, Any]:
     """A ticket as the API answers it. The detailed form (`with_history`, what GET and PATCH
-    of one ticket answer) adds its history and its `version`, which rises with every change
-    (see ticket_etag)."""
+    of one ticket answer, of a Ticket) adds its history and its `version`, which rises with
+    every change (see ticket_etag)."""
     record: dict[str, Any] = {
         "id": ticket.id,
         "machine_id": ticket.machine_id,
@@ -52,6 +74,7 @@ def ticket_record(ticket: Ticket, with_history: bool = False) -> dict[str, Any]:
         "resolved_at": iso(ticket.resolved_at),
     }
     if with_history:
+        assert isinstance(ticket, Ticket)
         record["version"] = ticket.version
         record["history"] = [
             {

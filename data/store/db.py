@@ -81,6 +81,14 @@ class Database:
             yield conn
 
     @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """A connection in a write transaction that commits at the end, or rolls back on
+        error: the outbox's (data/write/outbox.py), which opens a Session on it only when a
+        write needs the ORM."""
+        with self._write_engine.connect() as conn, conn.begin():
+            yield conn
+
+    @contextmanager
     def write(self) -> Iterator[Session]:
         """A session whose transaction commits at the end, or rolls back on error."""
         with self._writer() as session, session.begin():

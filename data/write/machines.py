@@ -4,9 +4,9 @@ open and close. Runs inside an outbox transaction (data/write/outbox.py)."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import Row, bindparam, select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
 from data.errors import NotFound
@@ -14,6 +14,7 @@ from data.events import DashboardRefresh, MachineStatusUpdate
 from data.read.machine_sums import machine_utilization
 from data.read.records import machine_record
 from data.store.models import Machine, StatusPeriod, Ticket
+from data.store.prepared import Prepared
 from data.validation import MAX_ID, StatusReport
 from data.write.outbox import Transaction
 from data.write.rollups import forget_day
@@ -22,8 +23,17 @@ UTILIZATION_WINDOW = timedelta(hours=24)
 T = TypeVar("T")
 
 
-# Built once: a new ticket reads its machine before its alert can go out.
-_BRIEF = select(Machine.id, Machine.name, Machine.status).where(Machine.id == bindparam("id"))
+# Rendered once and run on the driver's cursor: a new ticket reads its machine before its
+# alert can go out.
+_BRIEF = Prepared(
+    select(Machine.id, Machine.name, Machine.status).where(Machine.id == bindparam("id"))
+)
+
+
+class MachineBrief(NamedTuple):
+    id: int
+    name: str
+    status: str
 
 
 def get_machine(session: Session, machine_id: int) -> Machine:
@@ -32,11 +42,12 @@ def get_machine(session: Session, machine_id: int) -> Machine:
     return _found(machine, machine_id)
 
 
-def machine_brief(session: Session, machine_id: int) -> Row[Any]:
-    """The machine's id, name and status (a row, not an entity), or NotFound."""
+def machine_brief(conn: Connection, machine_id: int) -> MachineBrief:
+    """The machine's id, name and status (not an entity), or NotFound."""
     found = None
     if 0 < machine_id <= MAX_ID:
-        found = session.connection().execute(_BRIEF, {"id": machine_id}).first()
+        row = _BRIEF.first(conn, {"id": machine_id})
+        found = None if row is None else MachineBrief(*row)
     return _found(found, machine_id)
 
 

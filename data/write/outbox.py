@@ -3,37 +3,67 @@ appended to the event log with a gap-free seq inside it, published after commit.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import Connection, bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from data.events import DomainEvent, Event, NullPublisher, Publisher
 from data.store.db import Database
 from data.store.models import EventLog
+from data.store.prepared import Prepared
 from data.store.sqltypes import utcnow
 
 # Any constant works; it names the lock that serialises event-log appends on PostgreSQL.
 _EVENT_LOCK_KEY = 7_340_001
-# Built once: every write runs them, and a statement built per call costs more than the
-# query itself (its cache key and result map are made again each time).
-_EVENT_LOCK = text("SELECT pg_advisory_xact_lock(:k)")
-_LAST_SEQ = select(func.coalesce(func.max(EventLog.seq), 0))
-_APPEND = insert(EventLog.__table__)  # one INSERT for all of a write's events
+# Rendered once and run on the driver's cursor (data/store/prepared.py): every write runs
+# them, before its events can go out.
+_EVENT_LOCK = Prepared(select(func.pg_advisory_xact_lock(bindparam("k"))))
+_LAST_SEQ = Prepared(select(func.coalesce(func.max(EventLog.seq), 0)))
+_APPEND = Prepared(
+    insert(EventLog.__table__), ("seq", "type", "topic", "payload", "created_at")
+)  # one driver call for all of a write's events
 
 
 @dataclass
 class Transaction:
-    """One write in progress: its session, its time, the events it emits; after commit,
-    `committed` holds them with their seq."""
+    """One write in progress: its connection (in the transaction), its time, the events it
+    emits; after commit, `committed` holds them with their seq.
 
-    session: Session
+    `session` is an ORM session in the same transaction, opened when an aggregate first asks
+    for it: a write that runs only prepared statements on `connection` (a new ticket) never
+    pays for one."""
+
+    connection: Connection
     now: datetime
     events: list[DomainEvent] = field(default_factory=list)
     committed: list[Event] = field(default_factory=list)
+    _session: Session | None = field(default=None, repr=False)
+
+    @classmethod
+    def in_session(cls, session: Session, now: datetime) -> Transaction:
+        """A transaction that runs in `session`'s (whoever made it commits it)."""
+        return cls(session.connection(), now, _session=session)
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            # Joined to the connection's transaction: it flushes into it and never commits
+            # or rolls it back; the outbox does.
+            self._session = Session(bind=self.connection, expire_on_commit=False)
+        return self._session
+
+    def flush(self) -> None:
+        """Write what the session holds (if one was opened) into the transaction."""
+        if self._session is not None:
+            self._session.flush()
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
 
     def emit(self, *events: DomainEvent) -> None:
         """Record events; they are appended to the log when the transaction ends."""
@@ -41,8 +71,9 @@ class Transaction:
 
 
 class Outbox:
-    """Runs writes: `with outbox.write() as tx:` changes rows through `tx.session` and emits
-    events with `tx.emit`; leaving the block appends them, commits, then publishes."""
+    """Runs writes: `with outbox.write() as tx:` changes rows through `tx.session` (or with
+    statements on `tx.connection`) and emits events with `tx.emit`; leaving the block appends
+    them, commits, then publishes."""
 
     def __init__(
         self,
@@ -59,26 +90,31 @@ class Outbox:
         """A serialised write transaction; an exception rolls back rows and events alike and
         publishes nothing."""
         now = self.clock()
-        with self.db.write() as session:
-            tx = Transaction(session, now)
-            yield tx
-            tx.committed = self.append(session, tx.events, now)
+        with self.db.transaction() as conn:
+            tx = Transaction(conn, now)
+            try:
+                yield tx
+                tx.flush()
+                tx.committed = self.append(tx)
+            finally:
+                tx.close()
         if tx.committed:
             self.publisher.publish(tx.committed)
 
-    def append(self, session: Session, events: Sequence[DomainEvent], now: datetime) -> list[Event]:
-        """Append to the event log inside the caller's transaction; seq stays gap-free because
-        writers are serialised (SQLite: BEGIN IMMEDIATE; PostgreSQL: an advisory lock) and a
-        rollback removes the rows along with the change."""
+    def append(self, tx: Transaction) -> list[Event]:
+        """Append `tx`'s events to the event log inside its transaction; seq stays gap-free
+        because writers are serialised (SQLite: BEGIN IMMEDIATE; PostgreSQL: an advisory lock)
+        and a rollback removes the rows along with the change."""
+        events, now = tx.events, tx.now
         if not events:
             return []
         # The rows first: the event lock is the last lock a write takes, and the statements
         # below go past the session (they would not flush it).
-        session.flush()
-        conn = session.connection()
+        tx.flush()
+        conn = tx.connection
         if not self.db.is_sqlite:
-            conn.execute(_EVENT_LOCK, {"k": _EVENT_LOCK_KEY})
-        last = conn.execute(_LAST_SEQ).scalar() or 0
+            _EVENT_LOCK.execute(conn, {"k": _EVENT_LOCK_KEY}).close()
+        last = _LAST_SEQ.scalar(conn) or 0
         committed = [
             Event(seq=seq, type=event.type, topic=event.topic, timestamp=now, data=event.data())
             for seq, event in enumerate(events, start=last + 1)
@@ -88,5 +124,5 @@ class Outbox:
             {"seq": e.seq, "type": e.type, "topic": e.topic, "payload": e.data, "created_at": now}
             for e in committed
         ]
-        conn.execute(_APPEND, rows)
+        _APPEND.execute_many(conn, rows)
         return committed

@@ -5,9 +5,11 @@ outbox transaction (data/write/outbox.py); nothing here commits or publishes."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 
 from data.errors import NotFound, ServiceError
 from data.events import (
@@ -19,16 +21,36 @@ from data.events import (
     TicketUpdated,
 )
 from data.read.records import ticket_etag, ticket_record
-from data.store.models import Machine, StatusPeriod, Ticket, TicketHistory
+from data.store.models import StatusPeriod, Ticket, TicketHistory
+from data.store.prepared import Prepared
 from data.validation import MAX_ID, TicketCreate, TicketUpdate
 from data.write import machines
 from data.write.outbox import Transaction
 from data.write.workflow import DONE_STATUSES, check_move
 
-# Built once: they run for every new ticket, before its alert goes out, and a statement
-# built per call costs more than the INSERT itself.
-_NEW_TICKET = insert(Ticket.__table__)
-_NEW_HISTORY = insert(TicketHistory.__table__)
+# Rendered once and run on the driver's cursor (data/store/prepared.py): they run for every
+# new ticket, before its alert goes out.
+_TICKET_KEYS = (
+    "machine_id",
+    "title",
+    "description",
+    "priority",
+    "status",
+    "assignee",
+    "reported_by",
+    "created_at",
+    "updated_at",
+    "down_period_id",
+    "version",
+)
+_NEW_TICKET = Prepared(insert(Ticket.__table__).returning(Ticket.id), _TICKET_KEYS)
+_HISTORY_KEYS = ("ticket_id", "field", "from_value", "to_value", "changed_by", "changed_at")
+_NEW_HISTORY = Prepared(insert(TicketHistory.__table__), _HISTORY_KEYS)
+_OPEN_PERIOD = Prepared(
+    select(StatusPeriod.id).where(
+        StatusPeriod.machine_id == bindparam("machine_id"), StatusPeriod.ended_at.is_(None)
+    )
+)
 
 # Status first: the workflow check refuses a bad move before anything else is written.
 UPDATABLE = ("status", "assignee", "priority")
@@ -50,18 +72,35 @@ class PreconditionFailed(ServiceError):
         self.ticket = ticket
 
 
+@dataclass(frozen=True, slots=True)
+class NewTicket:
+    """A ticket just inserted, as its record and its alert read it: its columns and its
+    machine (not an entity: the ORM's bookkeeping costs more than the INSERT)."""
+
+    id: int
+    machine: machines.MachineBrief
+    machine_id: int
+    title: str
+    description: str
+    priority: str
+    status: str
+    assignee: str | None
+    reported_by: str
+    created_at: datetime
+    updated_at: datetime
+    down_period_id: int | None
+    version: int
+    resolved_at: datetime | None = None
+
+
 def create_ticket(tx: Transaction, form: TicketCreate, actor: str) -> dict[str, Any]:
     """Open a ticket (linked to the machine's open down period, if it is down) with its first
     history row; emits `maintenance_alert` + `dashboard_refresh`; returns the ticket's record."""
-    session = tx.session
-    machine = machines.machine_brief(session, form.machine_id)
+    conn = tx.connection
+    machine = machines.machine_brief(conn, form.machine_id)
     down_period = None
     if machine.status == "down":
-        down_period = session.scalar(
-            select(StatusPeriod.id).where(
-                StatusPeriod.machine_id == machine.id, StatusPeriod.ended_at.is_(None)
-            )
-        )
+        down_period = _OPEN_PERIOD.scalar(conn, {"machine_id": machine.id})
     values = {
         "machine_id": machine.id,
         "title": form.title,
@@ -76,12 +115,9 @@ def create_ticket(tx: Transaction, form: TicketCreate, actor: str) -> dict[str, 
         "version": 1,
     }
     # One INSERT, past the ORM's unit of work (this runs before every new ticket's alert
-    # goes out). The Ticket built from the same values, with its machine's id and name, is
-    # what the record and the alert read; neither object joins the session.
-    inserted = session.connection().execute(_NEW_TICKET, values).inserted_primary_key
-    known = Machine(id=machine.id, name=machine.name)
-    ticket = Ticket(id=inserted[0], machine=known, **values)
-    _history(tx, ticket, "status", None, "open", actor)
+    # goes out).
+    ticket = NewTicket(id=_NEW_TICKET.scalar(conn, values), machine=machine, **values)
+    _history(tx, ticket.id, "status", None, "open", actor)
     new = alert(ticket)
     tx.emit(new, DashboardRefresh.after(new))
     return ticket_record(ticket)
@@ -118,7 +154,7 @@ def update_ticket(
     return ticket_record(ticket, with_history=True)
 
 
-def alert(ticket: Ticket, old_priority: str | None = None) -> MaintenanceAlert:
+def alert(ticket: Ticket | NewTicket, old_priority: str | None = None) -> MaintenanceAlert:
     """The `maintenance_alert`: the same for a new ticket and an escalated one (which adds
     `escalated` and `old_priority`), so the UI's critical toast and the wall's takeover treat
     both alike."""
@@ -178,7 +214,7 @@ def apply_changes(
     if "status" in changes:
         check_move(ticket.status, str(changes["status"]["new"]))
     for field, change in changes.items():
-        _history(tx, ticket, field, change["old"], change["new"], actor)
+        _history(tx, ticket.id, field, change["old"], change["new"], actor)
         setattr(ticket, field, change["new"])
     if "status" in changes:
         _stamp_move(ticket, str(changes["status"]["old"]), tx)
@@ -228,15 +264,15 @@ def _stamp_move(ticket: Ticket, old: str, tx: Transaction) -> None:
 
 
 def _history(
-    tx: Transaction, ticket: Ticket, field: str, old: str | None, new: str | None, actor: str
+    tx: Transaction, ticket_id: int, field: str, old: str | None, new: str | None, actor: str
 ) -> None:
     # Written at once, past the ORM's unit of work: readers of `ticket.history` refresh it.
     row = {
-        "ticket_id": ticket.id,
+        "ticket_id": ticket_id,
         "field": field,
         "from_value": old,
         "to_value": new,
         "changed_by": actor,
         "changed_at": tx.now,
     }
-    tx.session.connection().execute(_NEW_HISTORY, row)
+    _NEW_HISTORY.execute(tx.connection, row).close()
