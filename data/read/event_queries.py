@@ -4,15 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Connection, func, or_, select
 from sqlalchemy.orm import Session
 
 from data.events import ALL, Event
 from data.store.models import EventLog
+from data.store.prepared import Prepared
+
+# Rendered once, run on the driver's cursor: every write asks it (data/write/outbox.py), and
+# the relay twice a second.
+_LATEST = Prepared(select(func.coalesce(func.max(EventLog.seq), 0)))
 
 
-def latest_seq(session: Session) -> int:
-    return int(session.scalar(select(func.coalesce(func.max(EventLog.seq), 0))) or 0)
+def latest_seq(source: Session | Connection) -> int:
+    """The newest event's seq; 0 while the log is empty."""
+    conn = source.connection() if isinstance(source, Session) else source
+    return int(_LATEST.scalar(conn) or 0)
 
 
 def oldest_seq(session: Session) -> int | None:

@@ -12,6 +12,7 @@ from sqlalchemy import Connection, bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from data.events import DomainEvent, Event, NullPublisher, Publisher
+from data.read.event_queries import latest_seq
 from data.store.db import Database
 from data.store.models import EventLog
 from data.store.prepared import Prepared
@@ -22,7 +23,6 @@ _EVENT_LOCK_KEY = 7_340_001
 # Rendered once and run on the driver's cursor (data/store/prepared.py): every write runs
 # them, before its events can go out.
 _EVENT_LOCK = Prepared(select(func.pg_advisory_xact_lock(bindparam("k"))))
-_LAST_SEQ = Prepared(select(func.coalesce(func.max(EventLog.seq), 0)))
 _APPEND = Prepared(
     insert(EventLog.__table__), ("seq", "type", "topic", "payload", "created_at")
 )  # one driver call for all of a write's events
@@ -114,7 +114,7 @@ class Outbox:
         conn = tx.connection
         if not self.db.is_sqlite:
             _EVENT_LOCK.execute(conn, {"k": _EVENT_LOCK_KEY}).close()
-        last = _LAST_SEQ.scalar(conn) or 0
+        last = latest_seq(conn)
         committed = [
             Event(seq=seq, type=event.type, topic=event.topic, timestamp=now, data=event.data())
             for seq, event in enumerate(events, start=last + 1)
