@@ -149,11 +149,13 @@ def session_lifetime(principal: Principal) -> timedelta:
     return PERSON_SESSION_LIFETIME if principal.user_id is not None else DISPLAY_SESSION_LIFETIME
 
 
-_SESSION = select(UiSession.user_id, UiSession.created_at, UiSession.revoked_at).where(
-    UiSession.id == bindparam("id")
+_SESSION = Prepared(
+    select(UiSession.user_id, UiSession.created_at, UiSession.revoked_at).where(
+        UiSession.id == bindparam("id")
+    )
 )
-_TOKEN_REVOKED = select(ApiToken.revoked_at).where(ApiToken.id == bindparam("id"))
-_USER_DISABLED = select(User.disabled_at).where(User.id == bindparam("id"))
+_TOKEN_REVOKED = Prepared(select(ApiToken.revoked_at).where(ApiToken.id == bindparam("id")))
+_USER_DISABLED = Prepared(select(User.disabled_at).where(User.id == bindparam("id")))
 
 
 def still_valid(db: Database, principal: Principal, now: datetime | None = None) -> bool:
@@ -162,18 +164,21 @@ def still_valid(db: Database, principal: Principal, now: datetime | None = None)
     now = now or utcnow()
     with db.lookup() as conn:  # every request of a signed-in browser: prepared queries
         if principal.session_id is not None:
-            row = conn.execute(_SESSION, {"id": principal.session_id}).first()
-            if row is None or row.revoked_at is not None:
+            row = _SESSION.first(conn, {"id": principal.session_id})
+            if row is None:
+                return False
+            user_id, created_at, revoked_at = row
+            if revoked_at is not None:
                 return False
             # Server-side, so a copied cookie and a socket opened with it expire too.
-            if row.user_id is not None and now - row.created_at >= PERSON_SESSION_LIFETIME:
+            if user_id is not None and now - created_at >= PERSON_SESSION_LIFETIME:
                 return False
         if principal.token_id is not None:
-            revoked = conn.execute(_TOKEN_REVOKED, {"id": principal.token_id}).first()
+            revoked = _TOKEN_REVOKED.first(conn, {"id": principal.token_id})
             if revoked is None or revoked[0] is not None:
                 return False
         if principal.user_id is not None:
-            disabled = conn.execute(_USER_DISABLED, {"id": principal.user_id}).first()
+            disabled = _USER_DISABLED.first(conn, {"id": principal.user_id})
             if disabled is None or disabled[0] is not None:
                 return False
     return True
