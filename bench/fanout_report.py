@@ -108,6 +108,7 @@ def print_table(results: list[dict[str, Any]], args: argparse.Namespace) -> None
             p50, p99 = on["p50_ms"] / off["p50_ms"], on["p99_ms"] / off["p99_ms"]
             label = f"{on['server'].removeprefix('mill-dash')} metrics on/off".strip()
             print(f"{n:>5} {label:<{label_w}} {p50:>7.2f}x {p99:>7.2f}x")
+    print_ranks(results, label_w)
     several = [r for r in results if r.get("processes", 1) > 1]
     if several:
         print("\nper process (sockets held once all were open; POSTs from nginx's access log):")
@@ -119,6 +120,17 @@ def print_table(results: list[dict[str, Any]], args: argparse.Namespace) -> None
             f"nginx+redis {_fmt(infra)} KB/conn; pids {r['server_pids']}"
         )
     print("\n" + LEGEND)
+
+
+def print_ranks(results: list[dict[str, Any]], label_w: int) -> None:
+    """When the k-th socket had a ticket, median over the tickets, in ms (`rank_ms`)."""
+    rows = [r for r in results if r.get("rank_ms")]
+    if not rows:
+        return
+    print("\narrival by rank: when the k-th socket had a ticket, ms (median over the tickets):")
+    for r in rows:
+        ranks = "  ".join(f"{k}: {v:.1f}" for k, v in r["rank_ms"].items())
+        print(f"{r['n']:>5} {r['server']:<{label_w}} {ranks}")
 
 
 def _suffix(r: dict[str, Any]) -> str:

@@ -7,6 +7,24 @@ import json
 from typing import Any
 
 
+def rank_points(n: int) -> list[int]:
+    """The arrival ranks the summary reports for N sockets: first, 10th, 100th, the middle,
+    90 % and the last (those that exist, each once)."""
+    return sorted({k for k in (1, 10, 100, (n + 1) // 2, -(-9 * n // 10), n) if 1 <= k <= n})
+
+
+def by_rank(per_ticket: list[list[float]], n: int) -> dict[int, float]:
+    """For each rank k of `rank_points(n)`: when the k-th socket had a ticket (its k-th fastest
+    delivery), the median over the tickets that reached at least k sockets. Shows where a
+    server loses time: before its first frame (rank 1) or while its frames spread."""
+    out: dict[int, float] = {}
+    for k in rank_points(n):
+        kth = sorted(sorted(times)[k - 1] for times in per_ticket if len(times) >= k)
+        if kth:
+            out[k] = percentile(kth, 50)
+    return out
+
+
 def percentile(ordered: list[float], q: float) -> float:
     """Nearest-rank percentile of an ascending list (nan when empty)."""
     if not ordered:
@@ -26,6 +44,7 @@ def summarise(
     dup = other = size = 0
     first = last = None
     worst = [0.0] * count  # each ticket's slowest delivery: shows when the tail happens
+    per_ticket: list[list[float]] = [[] for _ in range(count)]
     for t, client, msg in frames:
         frame = json.loads(msg)
         i = titles.get(frame.get("data", {}).get("title"))
@@ -40,6 +59,7 @@ def summarise(
         size += len(msg)
         latency = t - sends[i][1]  # type: ignore[index]
         latencies.append(latency)
+        per_ticket[i].append(latency)
         worst[i] = max(worst[i], latency)
         first = t if first is None else min(first, t)
         last = t if last is None else max(last, t)
@@ -67,6 +87,7 @@ def summarise(
         "offered_rate": count * n / offered_span,
         "delivered_rate": len(seen) / delivered_span,
         "ticket_worst_ms": [round(w * 1000, 1) for w in worst],
+        "rank_ms": {str(k): v * 1000 for k, v in by_rank(per_ticket, n).items()},
     }
 
 

@@ -7,8 +7,13 @@ from typing import Any
 
 import pytest
 
-from bench.fanout_report import efficiency_checks, heartbeat_check, print_efficiency_targets
-from bench.fanout_summary import heartbeats
+from bench.fanout_report import (
+    efficiency_checks,
+    heartbeat_check,
+    print_efficiency_targets,
+    print_ranks,
+)
+from bench.fanout_summary import heartbeats, rank_points, summarise
 
 
 def row(server: str, n: int, **fields: Any) -> dict[str, Any]:
@@ -112,3 +117,30 @@ def test_shown_for_the_largest_n_otherwise(capsys: pytest.CaptureFixture[str]) -
     out = capsys.readouterr().out
     assert "efficiency targets at N=50 (set for 1,000 and 8,000):" in out
     assert "p99 <= 1.0x reference" in out
+
+
+def test_rank_points() -> None:
+    assert rank_points(1000) == [1, 10, 100, 500, 900, 1000]
+    assert rank_points(10) == [1, 5, 9, 10]
+    assert rank_points(1) == [1]
+
+
+def test_arrival_by_rank_from_frames(capsys: pytest.CaptureFixture[str]) -> None:
+    """Three tickets to 10 sockets: ticket i reaches socket c at i + 1 + c ms after its POST
+    (socket 9 never gets ticket 2); each rank is the median over the tickets that reached it."""
+    titles = {f"t{i}": i for i in range(3)}
+    sends = [(201, 10.0 * i, 10.0 * i + 0.5) for i in range(3)]
+    frames = []
+    for i in range(3):
+        for c in range(10):
+            if (i, c) == (2, 9):
+                continue
+            msg = f'{{"type":"maintenance_alert","data":{{"title":"t{i}"}}}}'.encode()
+            frames.append((10.0 * i + (i + 1 + c) / 1000, c, msg))
+    result = summarise(frames, sends, titles, 10)
+    ranks = {k: round(v, 3) for k, v in result["rank_ms"].items()}
+    # rank 1: 1, 2, 3 ms -> 2; rank 5: 5, 6, 7 -> 6; rank 9: 9, 10, 11 -> 10; rank 10: 10, 11 -> 10
+    assert ranks == {"1": 2.0, "5": 6.0, "9": 10.0, "10": 10.0}
+    assert result["missing"] == 1
+    print_ranks([{"n": 10, "server": "mill-dash", **result}], 9)
+    assert "   10 mill-dash 1: 2.0  5: 6.0  9: 10.0  10: 10.0" in capsys.readouterr().out
