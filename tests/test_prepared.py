@@ -3,11 +3,15 @@ as SQLAlchemy does, on SQLite and PostgreSQL; a new ticket's write opens no ORM 
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, text, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from data.read.event_queries import latest_seq
+from data.store.db import is_unreachable
 from data.store.models import EventLog, Machine, Ticket
 from data.store.prepared import Prepared
 from data.validation import TicketCreate
@@ -17,6 +21,7 @@ from data.write.ticket_input import parse_ticket
 from devtools.factories import add_machines
 
 BERLIN = timezone(timedelta(hours=1))
+_DROP_EVENT = Prepared(delete(EventLog).where(EventLog.seq == bindparam("seq")))
 _EVENT_KEYS = ("seq", "type", "topic", "payload", "created_at")
 
 
@@ -129,6 +134,64 @@ def test_expanding_parameters_are_refused(db):
     )
     with db.lookup() as conn, pytest.raises(ValueError, match="binds every parameter"):
         prepared.first(conn, {"seqs": [1, 2]})
+
+
+def test_statements_it_cannot_run_as_sqlalchemy_would_are_refused(db):
+    """A column whose Python default SQLAlchemy would compute is not left NULL, and a Float
+    result (converted by the driver's type code) is not read unconverted: both are refused."""
+    missing_default = Prepared(insert(EventLog.__table__), ("seq", "type", "topic", "payload"))
+    with db.transaction() as conn, pytest.raises(ValueError, match="created_at"):
+        missing_default.execute(conn, {"seq": 1, "type": "t", "topic": "x", "payload": {}})
+    with db.lookup() as conn, pytest.raises(ValueError, match="Float"):
+        Prepared(select(Machine.ideal_cycle_time_s)).first(conn)
+    with db.read() as session:
+        assert session.scalar(select(func.count()).select_from(EventLog)) == 0
+
+
+def test_driver_errors_come_out_as_sqlalchemys(db):
+    """A constraint broken through a prepared statement raises SQLAlchemy's IntegrityError
+    (with the statement), as `Connection.execute` would, and the transaction rolls back."""
+    at = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+    append = Prepared(insert(EventLog.__table__), _EVENT_KEYS)
+    row = {"seq": 1, "type": "t", "topic": "x", "payload": {}, "created_at": at}
+    with pytest.raises(IntegrityError) as raised, db.transaction() as conn:
+        append.execute_many(conn, [row, {**row, "type": "u"}])
+    assert "event_log" in str(raised.value.statement)
+    with pytest.raises(IntegrityError), db.transaction() as conn:
+        append.execute(conn, row).close()
+        append.execute(conn, row).close()
+    with db.read() as session:
+        assert session.scalar(select(func.count()).select_from(EventLog)) == 0
+
+
+def test_an_unreachable_database_is_told_apart(db):
+    """What the outage handling looks for: a database that cannot answer (PostgreSQL: the
+    server ended the connection; SQLite: another process holds the write lock) comes out
+    as an error `is_unreachable` recognises; a lost connection is invalidated."""
+    if db.is_sqlite:
+        holder = sqlite3.connect(db.sqlite_file, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        try:
+            with pytest.raises(DBAPIError) as raised, db.lookup() as conn:
+                conn.connection.dbapi_connection.execute("PRAGMA busy_timeout=50")
+                _DROP_EVENT.execute(conn, {"seq": 1}).close()
+        finally:
+            holder.rollback()
+            holder.close()
+        assert is_unreachable(raised.value)
+        return
+    with db.lookup() as conn:
+        pid = Prepared(select(func.pg_backend_pid())).scalar(conn)
+        with db.engine.connect() as admin:
+            admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            admin.commit()
+        with pytest.raises(DBAPIError) as raised:
+            latest_seq(conn)
+        assert raised.value.connection_invalidated
+        assert conn.invalidated
+    assert is_unreachable(raised.value)
+    with db.lookup() as conn:  # the pool hands out a working connection again
+        assert latest_seq(conn) == 0
 
 
 def test_a_new_ticket_opens_no_orm_session(db, clock):

@@ -8,18 +8,21 @@ finds its types' bind and result processors once per dialect, then runs on the D
 of the caller's `Connection`, inside its transaction, converting values exactly as
 SQLAlchemy would (the same processors: `UTCDateTime`, JSON, ...).
 
-Only plain statements qualify: every parameter bound by name (no expanding `IN`, no
-literal rendering), inserts given the same keys each time.
+Only plain statements qualify, and others are refused when first run: every parameter bound
+by name (no expanding `IN`, no literal rendering); inserts and updates given a value for every
+column with a Python-side default, the same keys each time; no Numeric or Float results.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Float, Numeric
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import ClauseElement
 
 Processor = Callable[[Any], Any]
@@ -75,20 +78,28 @@ class Prepared:
 
     def execute(self, conn: Connection, values: Mapping[str, Any] | None = None) -> Any:
         """Run once with `values` on `conn`'s transaction; returns the driver's cursor (close
-        it, or read it with `first`/`scalar`)."""
+        it, or read it with `first`/`scalar`). The driver's errors come out as SQLAlchemy's
+        (`sqlalchemy.exc.OperationalError`, ...), a lost connection invalidated, as
+        `Connection.execute` raises them."""
         plan = self._plan(conn.dialect)
+        params = plan.parameters(values or {})
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        cursor.execute(plan.sql, plan.parameters(values or {}))
+        try:
+            cursor.execute(plan.sql, params)
+        except Exception as exc:
+            raise _closed_and_translated(conn, cursor, exc, plan.sql, params) from exc
         return cursor
 
     def execute_many(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
-        """Run once per row of `rows` (one driver call)."""
+        """Run once per row of `rows` (one driver call); errors as `execute` raises them."""
         plan = self._plan(conn.dialect)
+        params = [plan.parameters(row) for row in rows]
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
-            cursor.executemany(plan.sql, [plan.parameters(row) for row in rows])
-        finally:
-            cursor.close()
+            cursor.executemany(plan.sql, params)
+        except Exception as exc:
+            raise _closed_and_translated(conn, cursor, exc, plan.sql, params) from exc
+        cursor.close()
 
     def first(self, conn: Connection, values: Mapping[str, Any] | None = None) -> Any:
         """The first row (a tuple, its values converted as SQLAlchemy would), or None."""
@@ -105,10 +116,34 @@ class Prepared:
         return None if row is None else row[0]
 
 
+def _closed_and_translated(
+    conn: Connection, cursor: Any, exc: Exception, sql: str, params: Any
+) -> Exception:
+    """Close `cursor`; return the error to raise for `exc`: a driver error as SQLAlchemy's
+    (what `is_unreachable` and the outage handling recognise), invalidating `conn` when the
+    database is gone; anything else as it is."""
+    with contextlib.suppress(Exception):
+        cursor.close()
+    dialect = conn.dialect
+    dbapi = dialect.loaded_dbapi
+    if not isinstance(exc, dbapi.Error):
+        return exc
+    gone = dialect.is_disconnect(exc, conn.connection.dbapi_connection, cursor)
+    if gone:
+        conn.invalidate(exc)
+    return DBAPIError.instance(
+        sql, params, exc, dbapi.Error, connection_invalidated=gone, dialect=dialect
+    )
+
+
 def _compile(statement: ClauseElement, dialect: Dialect, keys: list[str] | None) -> _Plan:
     compiled = statement.compile(dialect=dialect, column_keys=keys)
     if compiled.literal_execute_params or compiled.post_compile_params:
         raise ValueError("a Prepared statement binds every parameter by name")
+    defaulted = [c.key for c in (*compiled.insert_prefetch, *compiled.update_prefetch)]
+    if defaulted:
+        # SQLAlchemy computes such defaults per execution; here they would be NULL.
+        raise ValueError(f"give the defaulted columns a value: {', '.join(defaulted)}")
     binds = []
     fixed = {}
     for bind, name in compiled.bind_names.items():  # each as the SQL names it
@@ -120,6 +155,9 @@ def _compile(statement: ClauseElement, dialect: Dialect, keys: list[str] | None)
     positions = tuple(compiled.positiontup or ()) if compiled.positional else None
     # A select's columns, or what an insert or update returns.
     columns = getattr(statement, "selected_columns", None) or statement.exported_columns
+    if any(isinstance(column.type, (Numeric, Float)) for column in columns):
+        # Their conversion depends on the type code the driver reports per result.
+        raise ValueError("a Prepared statement reads no Numeric or Float columns")
     results = tuple(
         column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns
     )
