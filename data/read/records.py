@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -12,13 +13,14 @@ class Named(Protocol):
     name: str
 
 
-class TicketFields(Protocol):
-    """What a ticket's short record reads: a Ticket, or the columns a write just inserted
-    (data/write/tickets.py builds no entity for a new ticket)."""
+@dataclass(frozen=True, slots=True)
+class TicketRow:
+    """A ticket just inserted, as its record and its alert read it: its columns and its
+    machine (not an entity: the ORM's bookkeeping costs more than the INSERT)."""
 
     id: int
-    machine_id: int
     machine: Named
+    machine_id: int
     title: str
     description: str
     priority: str
@@ -27,7 +29,9 @@ class TicketFields(Protocol):
     reported_by: str
     created_at: datetime
     updated_at: datetime
-    resolved_at: datetime | None
+    down_period_id: int | None
+    version: int
+    resolved_at: datetime | None = None
 
 
 def iso(value: datetime | None) -> str | None:
@@ -55,7 +59,7 @@ def ticket_etag(ticket_id: int, version: int) -> str:
     return f"ticket-{ticket_id}-v{version}"
 
 
-def ticket_record(ticket: TicketFields, with_history: bool = False) -> dict[str, Any]:
+def ticket_record(ticket: Ticket | TicketRow, with_history: bool = False) -> dict[str, Any]:
     """A ticket as the API answers it. The detailed form (`with_history`, what GET and PATCH
     of one ticket answer, of a Ticket) adds its history and its `version`, which rises with
     every change (see ticket_etag)."""

@@ -10,7 +10,8 @@ SQLAlchemy would (the same processors: `UTCDateTime`, JSON, ...).
 
 Only plain statements qualify, and others are refused when first run: every parameter bound
 by name (no expanding `IN`, no literal rendering); inserts and updates given a value for every
-column with a Python-side default, the same keys each time; no Numeric or Float results.
+column with a Python-side default; no Numeric or Float results. An insert is rendered for the
+columns its values name (once per set of names).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Any
 from sqlalchemy import Connection, Float, Numeric
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql import ClauseElement, Insert
 
 Processor = Callable[[Any], Any]
 
@@ -38,6 +39,7 @@ class _Plan:
     binds: tuple[tuple[str, Processor], ...]
     results: tuple[Processor | None, ...]
     fixed: dict[str, Any]  # the statement's own values (a literal 0 becomes a bind)
+    names: tuple[str, ...]  # every bind, as the SQL names it
 
     def parameters(self, values: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
         """`values` (a dict by bind name) converted and in the driver's form; a bind that
@@ -46,7 +48,7 @@ class _Plan:
         for name, process in self.binds:
             given[name] = process(given[name])
         if self.positions is None:
-            return given
+            return {name: given[name] for name in self.names}
         return [given[name] for name in self.positions]
 
     def row(self, raw: Sequence[Any] | None) -> tuple[Any, ...] | None:
@@ -60,20 +62,21 @@ class _Plan:
 class Prepared:
     """`statement` (a Core select, insert or update), rendered once per dialect.
 
-    `keys`: for an insert, the columns its values name (they are the bind names); the same
-    for every call."""
+    An insert's binds are its columns, named by the values given (the same names for every
+    row of `execute_many`)."""
 
-    __slots__ = ("_plans", "keys", "statement")
+    __slots__ = ("_by_values", "_plans", "statement")
 
-    def __init__(self, statement: ClauseElement, keys: Sequence[str] | None = None) -> None:
+    def __init__(self, statement: ClauseElement) -> None:
         self.statement = statement
-        self.keys = list(keys) if keys is not None else None
-        self._plans: dict[str, _Plan] = {}
+        self._by_values = isinstance(statement, Insert)
+        self._plans: dict[tuple[str, tuple[str, ...] | None], _Plan] = {}
 
-    def _plan(self, dialect: Dialect) -> _Plan:
-        plan = self._plans.get(dialect.name)
+    def _plan(self, dialect: Dialect, values: Mapping[str, Any]) -> _Plan:
+        key = (dialect.name, tuple(values) if self._by_values else None)
+        plan = self._plans.get(key)
         if plan is None:
-            plan = self._plans[dialect.name] = _compile(self.statement, dialect, self.keys)
+            plan = self._plans[key] = _compile(self.statement, dialect, key[1])
         return plan
 
     def execute(self, conn: Connection, values: Mapping[str, Any] | None = None) -> Any:
@@ -81,8 +84,9 @@ class Prepared:
         it, or read it with `first`/`scalar`). The driver's errors come out as SQLAlchemy's
         (`sqlalchemy.exc.OperationalError`, ...), a lost connection invalidated, as
         `Connection.execute` raises them."""
-        plan = self._plan(conn.dialect)
-        params = plan.parameters(values or {})
+        values = values or {}
+        plan = self._plan(conn.dialect, values)
+        params = plan.parameters(values)
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
             cursor.execute(plan.sql, params)
@@ -92,7 +96,9 @@ class Prepared:
 
     def execute_many(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         """Run once per row of `rows` (one driver call); errors as `execute` raises them."""
-        plan = self._plan(conn.dialect)
+        if not rows:
+            return
+        plan = self._plan(conn.dialect, rows[0])
         params = [plan.parameters(row) for row in rows]
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
@@ -103,7 +109,8 @@ class Prepared:
 
     def first(self, conn: Connection, values: Mapping[str, Any] | None = None) -> Any:
         """The first row (a tuple, its values converted as SQLAlchemy would), or None."""
-        plan = self._plan(conn.dialect)
+        values = values or {}
+        plan = self._plan(conn.dialect, values)
         cursor = self.execute(conn, values)
         try:
             return plan.row(cursor.fetchone())
@@ -136,8 +143,8 @@ def _closed_and_translated(
     )
 
 
-def _compile(statement: ClauseElement, dialect: Dialect, keys: list[str] | None) -> _Plan:
-    compiled = statement.compile(dialect=dialect, column_keys=keys)
+def _compile(statement: ClauseElement, dialect: Dialect, keys: tuple[str, ...] | None) -> _Plan:
+    compiled = statement.compile(dialect=dialect, column_keys=None if keys is None else list(keys))
     if compiled.literal_execute_params or compiled.post_compile_params:
         raise ValueError("a Prepared statement binds every parameter by name")
     defaulted = [c.key for c in (*compiled.insert_prefetch, *compiled.update_prefetch)]
@@ -161,4 +168,5 @@ def _compile(statement: ClauseElement, dialect: Dialect, keys: list[str] | None)
     results = tuple(
         column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns
     )
-    return _Plan(compiled.string, positions, tuple(binds), results, fixed)
+    names = tuple(compiled.bind_names.values())
+    return _Plan(compiled.string, positions, tuple(binds), results, fixed, names)

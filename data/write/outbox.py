@@ -23,9 +23,7 @@ _EVENT_LOCK_KEY = 7_340_001
 # Rendered once and run on the driver's cursor (data/store/prepared.py): every write runs
 # them, before its events can go out.
 _EVENT_LOCK = Prepared(select(func.pg_advisory_xact_lock(bindparam("k"))))
-_APPEND = Prepared(
-    insert(EventLog.__table__), ("seq", "type", "topic", "payload", "created_at")
-)  # one driver call for all of a write's events
+_APPEND = Prepared(insert(EventLog.__table__))  # one driver call for all of a write's events
 
 
 @dataclass

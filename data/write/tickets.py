@@ -5,8 +5,6 @@ outbox transaction (data/write/outbox.py); nothing here commits or publishes."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select
@@ -20,7 +18,7 @@ from data.events import (
     TicketStatusChange,
     TicketUpdated,
 )
-from data.read.records import ticket_etag, ticket_record
+from data.read.records import TicketRow, ticket_etag, ticket_record
 from data.store.models import StatusPeriod, Ticket, TicketHistory
 from data.store.prepared import Prepared
 from data.validation import MAX_ID, TicketCreate, TicketUpdate
@@ -30,22 +28,8 @@ from data.write.workflow import DONE_STATUSES, check_move
 
 # Rendered once and run on the driver's cursor (data/store/prepared.py): they run for every
 # new ticket, before its alert goes out.
-_TICKET_KEYS = (
-    "machine_id",
-    "title",
-    "description",
-    "priority",
-    "status",
-    "assignee",
-    "reported_by",
-    "created_at",
-    "updated_at",
-    "down_period_id",
-    "version",
-)
-_NEW_TICKET = Prepared(insert(Ticket.__table__).returning(Ticket.id), _TICKET_KEYS)
-_HISTORY_KEYS = ("ticket_id", "field", "from_value", "to_value", "changed_by", "changed_at")
-_NEW_HISTORY = Prepared(insert(TicketHistory.__table__), _HISTORY_KEYS)
+_NEW_TICKET = Prepared(insert(Ticket.__table__).returning(Ticket.id))
+_NEW_HISTORY = Prepared(insert(TicketHistory.__table__))
 _OPEN_PERIOD = Prepared(
     select(StatusPeriod.id).where(
         StatusPeriod.machine_id == bindparam("machine_id"), StatusPeriod.ended_at.is_(None)
@@ -72,27 +56,6 @@ class PreconditionFailed(ServiceError):
         self.ticket = ticket
 
 
-@dataclass(frozen=True, slots=True)
-class NewTicket:
-    """A ticket just inserted, as its record and its alert read it: its columns and its
-    machine (not an entity: the ORM's bookkeeping costs more than the INSERT)."""
-
-    id: int
-    machine: machines.MachineBrief
-    machine_id: int
-    title: str
-    description: str
-    priority: str
-    status: str
-    assignee: str | None
-    reported_by: str
-    created_at: datetime
-    updated_at: datetime
-    down_period_id: int | None
-    version: int
-    resolved_at: datetime | None = None
-
-
 def create_ticket(tx: Transaction, form: TicketCreate, actor: str) -> dict[str, Any]:
     """Open a ticket (linked to the machine's open down period, if it is down) with its first
     history row; emits `maintenance_alert` + `dashboard_refresh`; returns the ticket's record."""
@@ -116,7 +79,7 @@ def create_ticket(tx: Transaction, form: TicketCreate, actor: str) -> dict[str, 
     }
     # One INSERT, past the ORM's unit of work (this runs before every new ticket's alert
     # goes out).
-    ticket = NewTicket(id=_NEW_TICKET.scalar(conn, values), machine=machine, **values)
+    ticket = TicketRow(id=_NEW_TICKET.scalar(conn, values), machine=machine, **values)
     _history(tx, ticket.id, "status", None, "open", actor)
     new = alert(ticket)
     tx.emit(new, DashboardRefresh.after(new))
@@ -154,7 +117,7 @@ def update_ticket(
     return ticket_record(ticket, with_history=True)
 
 
-def alert(ticket: Ticket | NewTicket, old_priority: str | None = None) -> MaintenanceAlert:
+def alert(ticket: Ticket | TicketRow, old_priority: str | None = None) -> MaintenanceAlert:
     """The `maintenance_alert`: the same for a new ticket and an escalated one (which adds
     `escalated` and `old_priority`), so the UI's critical toast and the wall's takeover treat
     both alike."""
