@@ -251,12 +251,21 @@ def _serve(config: Config, args: argparse.Namespace) -> int:
         )
         return 2
     if os.environ.get("MILLDASH_NO_GEVENT") != "1" or workers > 1:
-        from gevent import monkey
-
-        monkey.patch_all()
+        patch_gevent()
     from app.server import serve
 
     return serve(config, workers)
+
+
+def patch_gevent() -> None:
+    """gevent's monkey patches, for serving; greenlets record no spawning tree. That tree
+    kept a stack of ten frames per socket: memory, time at every spawn, and work for every
+    full garbage collection (docs/benchmarks/fanout.md)."""
+    import gevent
+    from gevent import monkey
+
+    gevent.config.track_greenlet_tree = False
+    monkey.patch_all()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

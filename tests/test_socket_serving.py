@@ -7,6 +7,8 @@ from __future__ import annotations
 import itertools
 import json
 import socket
+import subprocess
+import sys
 import time
 from typing import Any
 
@@ -16,7 +18,7 @@ import websocket
 from app.realtime.connection import ENDED, HEARTBEAT, Connection
 from app.realtime.keeper import PING, Keeper
 from data.accounts.tokens import create_token, list_tokens, revoke_token, verify_token
-from devtools.live_server import LiveServer, close_code, recv_json, recv_until, serve_plant
+from devtools.live_server import ROOT, LiveServer, close_code, recv_json, recv_until, serve_plant
 from tests.waiting import wait_until
 
 PING_INTERVAL_S = 0.5
@@ -202,3 +204,25 @@ def test_the_keeper_runs_rounds_until_stopped_and_interval_0_sends_no_pings(db: 
     time.sleep(0.3)  # several 0.05 s intervals of the other keeper: none here
     silent.stop()
     assert quiet.take() is None and not quiet.awaiting_pong
+
+
+def test_served_greenlets_record_no_spawning_tree() -> None:
+    """The server's gevent set-up: a greenlet keeps no spawning stack (ten frames each, per
+    socket) and no tree-locals; monkey patching still happens."""
+    script = (
+        "import json\n"
+        "from app.cli import patch_gevent\n"
+        "patch_gevent()\n"
+        "import gevent\n"
+        "from gevent import monkey\n"
+        "g = gevent.spawn(lambda: 1)\n"
+        "g.join()\n"
+        "print(json.dumps({'stack': getattr(g, 'spawning_stack', None) is None,\n"
+        "    'locals': getattr(g, 'spawn_tree_locals', None) is None,\n"
+        "    'value': g.value, 'patched': monkey.is_module_patched('socket')}))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout) == {"stack": True, "locals": True, "value": 1, "patched": True}
