@@ -40,6 +40,7 @@ class _Plan:
     results: tuple[Processor | None, ...]
     fixed: dict[str, Any]  # the statement's own values (a literal 0 becomes a bind)
     names: tuple[str, ...]  # every bind, as the SQL names it
+    converts: bool  # some result column has a processor
 
     def parameters(self, values: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
         """`values` (a dict by bind name) converted and in the driver's form; a bind that
@@ -54,7 +55,7 @@ class _Plan:
     def row(self, raw: Sequence[Any] | None) -> tuple[Any, ...] | None:
         if raw is None:
             return None
-        if not any(self.results):
+        if not self.converts:
             return tuple(raw)
         return tuple(v if p is None else p(v) for p, v in zip(self.results, raw, strict=True))
 
@@ -85,14 +86,7 @@ class Prepared:
         (`sqlalchemy.exc.OperationalError`, ...), a lost connection invalidated, as
         `Connection.execute` raises them."""
         values = values or {}
-        plan = self._plan(conn.dialect, values)
-        params = plan.parameters(values)
-        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        try:
-            cursor.execute(plan.sql, params)
-        except Exception as exc:
-            raise _closed_and_translated(conn, cursor, exc, plan.sql, params) from exc
-        return cursor
+        return _run(conn, self._plan(conn.dialect, values), values)
 
     def execute_many(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         """Run once per row of `rows` (one driver call); errors as `execute` raises them."""
@@ -111,7 +105,7 @@ class Prepared:
         """The first row (a tuple, its values converted as SQLAlchemy would), or None."""
         values = values or {}
         plan = self._plan(conn.dialect, values)
-        cursor = self.execute(conn, values)
+        cursor = _run(conn, plan, values)
         try:
             return plan.row(cursor.fetchone())
         finally:
@@ -121,6 +115,17 @@ class Prepared:
         """The first column of the first row, or None."""
         row = self.first(conn, values)
         return None if row is None else row[0]
+
+
+def _run(conn: Connection, plan: _Plan, values: Mapping[str, Any]) -> Any:
+    """`plan` run with `values` on `conn`'s driver connection: the open cursor."""
+    params = plan.parameters(values)
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(plan.sql, params)
+    except Exception as exc:
+        raise _closed_and_translated(conn, cursor, exc, plan.sql, params) from exc
+    return cursor
 
 
 def _closed_and_translated(
@@ -169,4 +174,5 @@ def _compile(statement: ClauseElement, dialect: Dialect, keys: tuple[str, ...] |
         column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns
     )
     names = tuple(compiled.bind_names.values())
-    return _Plan(compiled.string, positions, tuple(binds), results, fixed, names)
+    converts = any(process is not None for process in results)
+    return _Plan(compiled.string, positions, tuple(binds), results, fixed, names, converts)
