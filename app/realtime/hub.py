@@ -20,6 +20,7 @@ from app.outage import OutageLog
 from app.realtime.backend import Backend
 from app.realtime.connection import GOING_AWAY, Connection, Offer, text_frame
 from app.realtime.presence import Presence
+from app.realtime.topic_index import TopicIndex
 from data.events import TOPICS, Event
 from data.read.event_queries import latest_seq, oldest_seq
 from data.store.db import Database
@@ -55,6 +56,7 @@ class Hub:
         self.retention = retention or Retention()
         self._lock = threading.RLock()
         self._connections: dict[str, Connection] = {}
+        self._subscribers = TopicIndex()  # who takes which topic: the fan-out's list
         self._by_name: Counter[str] = Counter()  # open sockets per user name
         self._by_address: Counter[str] = Counter()  # and per address
         self.presence = Presence()  # who has which ticket open; no events, no seq
@@ -112,11 +114,10 @@ class Hub:
     def _fanout(self, event: Event) -> None:
         frame = text_frame(json.dumps(event.to_frame(), separators=(",", ":")))
         sent = taken = 0
-        for conn in list(self._connections.values()):
-            if conn.wants(event.topic):
-                offered = conn.offer(frame, count=False)
-                sent += offered == Offer.SENT
-                taken += offered != Offer.REFUSED
+        for conn in self._subscribers.recipients(event.topic):
+            offered = conn.offer(frame, count=False)
+            sent += offered == Offer.SENT
+            taken += offered != Offer.REFUSED
         # Counted once per event for all sockets (the writer counts what it sends later).
         metrics.frames_sent(sent, sent * len(frame))
         if taken:
@@ -138,6 +139,7 @@ class Hub:
         """Register a connection for live events; returns the seq it goes live after."""
         with self._lock:
             self._connections[conn.client_id] = conn
+            self._subscribers.add(conn)
             self._by_name[conn.principal_name] += 1
             self._by_address[conn.address] += 1
             metrics.socket_opened(conn.role, conn.topics)
@@ -146,6 +148,7 @@ class Hub:
     def detach(self, conn: Connection) -> None:
         with self._lock:
             if self._connections.pop(conn.client_id, None) is not None:
+                self._subscribers.remove(conn)
                 _decrement(self._by_name, conn.principal_name)
                 _decrement(self._by_address, conn.address)
                 metrics.socket_gone(conn.role, conn.topics)
@@ -173,9 +176,13 @@ class Hub:
     def set_topics(self, conn: Connection, topics: Iterable[str]) -> None:
         with self._lock:
             new = set(topics)
-            if conn.client_id in self._connections:
+            attached = conn.client_id in self._connections
+            if attached:
                 metrics.socket_resubscribed(conn.role, conn.topics, new)
+                self._subscribers.remove(conn)
             conn.topics = new
+            if attached:
+                self._subscribers.add(conn)
 
     def replay_plan(self, since: int, live_after: int) -> str:
         """'ok' when every event in (since, live_after] is still retained, else 'resync'."""
