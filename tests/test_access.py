@@ -26,8 +26,13 @@ ENDPOINTS: list[tuple[str, str, Any, str | None, bool]] = [
     ("POST", "/api/v1/machines/1/status", {"status": "down"}, "operator", False),
     ("POST", "/api/v1/production", {"machine_id": 1, "good": 1, "scrap": 0}, "operator", False),
     ("GET", "/api/v1/tickets", None, "viewer", False),
-    ("POST", "/api/v1/tickets", {"machine_id": 1, "title": "Leak", "priority": "low"},
-     "operator", False),
+    (
+        "POST",
+        "/api/v1/tickets",
+        {"machine_id": 1, "title": "Leak", "priority": "low"},
+        "operator",
+        False,
+    ),
     ("GET", "/api/v1/tickets/1", None, "viewer", False),
     ("PATCH", "/api/v1/tickets/1", {"assignee": "kim"}, "operator", False),
     ("GET", "/api/v1/tickets/export.csv", None, "viewer", False),
@@ -93,8 +98,11 @@ def headers_for(env: Env, identity: str) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("identity", IDENTITIES)
-@pytest.mark.parametrize(("method", "path", "body", "minimum", "display_ok"), ENDPOINTS,
-                         ids=[f"{m} {p}" for m, p, *_ in ENDPOINTS])
+@pytest.mark.parametrize(
+    ("method", "path", "body", "minimum", "display_ok"),
+    ENDPOINTS,
+    ids=[f"{m} {p}" for m, p, *_ in ENDPOINTS],
+)
 def test_endpoint_role_matrix(env, identity, method, path, body, minimum, display_ok):
     headers = headers_for(env, identity)
     before = env.counts()
@@ -134,11 +142,19 @@ def test_writing_callbacks_check_the_role(env):
 def test_display_session_cannot_read_tickets_through_dash(env):
     token = create_token(env.db, "display", "tv")
     assert env.client.get(f"/wall?token={token}").status_code == 303
-    body = {"output": "tickets-grid.getRowsResponse",
-            "outputs": [{"id": "tickets-grid", "property": "getRowsResponse"}],
-            "inputs": [{"id": "tickets-grid", "property": "getRowsRequest",
-                        "value": {"startRow": 0, "endRow": 100}}],
-            "changedPropIds": ["tickets-grid.getRowsRequest"], "state": []}
+    body = {
+        "output": "tickets-grid.getRowsResponse",
+        "outputs": [{"id": "tickets-grid", "property": "getRowsResponse"}],
+        "inputs": [
+            {
+                "id": "tickets-grid",
+                "property": "getRowsRequest",
+                "value": {"startRow": 0, "endRow": 100},
+            }
+        ],
+        "changedPropIds": ["tickets-grid.getRowsRequest"],
+        "state": [],
+    }
     response = env.client.post("/_dash-update-component", json=body)
     assert response.status_code == 403
 
@@ -159,8 +175,9 @@ def test_login_logout_and_session_cookie_flags(env):
     cookie = ok.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
     assert env.client.get("/machines").status_code == 200
-    created = env.client.post("/api/v1/tickets",
-                              json={"machine_id": 1, "title": "From a session", "priority": "low"})
+    created = env.client.post(
+        "/api/v1/tickets", json={"machine_id": 1, "title": "From a session", "priority": "low"}
+    )
     assert created.status_code == 201 and created.get_json()["reported_by"] == "kim"
     env.client.post("/logout")
     assert env.client.get("/machines").status_code == 303
@@ -168,8 +185,9 @@ def test_login_logout_and_session_cookie_flags(env):
 
 def test_login_refuses_open_redirects(env):
     password = create_user(env.db, "lee", "viewer")
-    response = env.client.post("/login", data={"name": "lee", "password": password,
-                                               "next": "//evil.example/"})
+    response = env.client.post(
+        "/login", data={"name": "lee", "password": password, "next": "//evil.example/"}
+    )
     assert response.headers["Location"] == "/"
 
 
@@ -181,8 +199,9 @@ def test_disabled_user_session_ends(env):
     with env.db.read() as session:
         user_id = session.scalar(select(User.id).where(User.name == "max"))
     other = env.app.server.test_client()
-    gone = other.delete(f"/api/v1/admin/users/{user_id}",
-                        headers={"Authorization": f"Bearer {admin}"})
+    gone = other.delete(
+        f"/api/v1/admin/users/{user_id}", headers={"Authorization": f"Bearer {admin}"}
+    )
     assert gone.status_code == 200
     assert env.client.get("/api/v1/machines").status_code == 401
 
@@ -191,15 +210,23 @@ def test_foreign_origin_cannot_write(env):
     token = create_token(env.db, "operator", "op")
     before = env.counts()
     response = env.client.post(
-        "/api/v1/tickets", json={"machine_id": 1, "title": "Cross-site", "priority": "low"},
-        headers={"Authorization": f"Bearer {token}", "Origin": "http://evil.example"})
+        "/api/v1/tickets",
+        json={"machine_id": 1, "title": "Cross-site", "priority": "low"},
+        headers={"Authorization": f"Bearer {token}", "Origin": "http://evil.example"},
+    )
     assert response.status_code == 403
     assert env.counts() == before
-    assert env.client.post("/_dash-update-component", json={},
-                           headers={"Origin": "http://evil.example"}).status_code == 403
+    assert (
+        env.client.post(
+            "/_dash-update-component", json={}, headers={"Origin": "http://evil.example"}
+        ).status_code
+        == 403
+    )
     same = env.client.post(
-        "/api/v1/tickets", json={"machine_id": 1, "title": "Same site", "priority": "low"},
-        headers={"Authorization": f"Bearer {token}", "Origin": "http://localhost"})
+        "/api/v1/tickets",
+        json={"machine_id": 1, "title": "Same site", "priority": "low"},
+        headers={"Authorization": f"Bearer {token}", "Origin": "http://localhost"},
+    )
     assert same.status_code == 201
 
 
@@ -213,16 +240,18 @@ def test_security_headers(env):
 def test_request_body_limit(env):
     token = create_token(env.db, "operator", "op")
     huge = {"machine_id": 1, "title": "Big", "priority": "low", "description": "x" * 2_000_000}
-    response = env.client.post("/api/v1/tickets", json=huge,
-                               headers={"Authorization": f"Bearer {token}"})
+    response = env.client.post(
+        "/api/v1/tickets", json=huge, headers={"Authorization": f"Bearer {token}"}
+    )
     assert response.status_code == 413
     assert response.get_json()["error"]["code"]
 
 
 def test_admin_manages_tokens_and_users(env):
     admin = {"Authorization": f"Bearer {create_token(env.db, 'admin', 'root')}"}
-    made = env.client.post("/api/v1/admin/tokens", json={"role": "viewer", "name": "kiosk"},
-                           headers=admin).get_json()
+    made = env.client.post(
+        "/api/v1/admin/tokens", json={"role": "viewer", "name": "kiosk"}, headers=admin
+    ).get_json()
     assert made["token"].startswith("mdt_")
     listed = env.client.get("/api/v1/admin/tokens", headers=admin).get_json()
     assert all("token" not in t and "token_hash" not in t for t in listed)
@@ -230,12 +259,13 @@ def test_admin_manages_tokens_and_users(env):
     assert env.client.get("/api/v1/machines", headers=viewer).status_code == 200
     env.client.delete(f"/api/v1/admin/tokens/{made['id']}", headers=admin)
     assert env.client.get("/api/v1/machines", headers=viewer).status_code == 401
-    user = env.client.post("/api/v1/admin/users", json={"role": "operator", "name": "ann"},
-                           headers=admin)
+    user = env.client.post(
+        "/api/v1/admin/users", json={"role": "operator", "name": "ann"}, headers=admin
+    )
     assert user.status_code == 201 and len(user.get_json()["password"]) >= 10
-    again = env.client.post("/api/v1/admin/users", json={"role": "operator", "name": "ann"},
-                            headers=admin)
+    again = env.client.post(
+        "/api/v1/admin/users", json={"role": "operator", "name": "ann"}, headers=admin
+    )
     assert again.status_code == 409
-    bad = env.client.post("/api/v1/admin/users", json={"role": "boss", "name": "x"},
-                          headers=admin)
+    bad = env.client.post("/api/v1/admin/users", json={"role": "boss", "name": "x"}, headers=admin)
     assert bad.status_code == 400

@@ -57,9 +57,7 @@ def test_no_serious_accessibility_violation(server: LiveServer, browser: Any, pa
     with PageWatch(browser) as watch:
         server.sign_in(watch.page, SIGN_IN_AS.get(path, "operator"), path)
         # The wall hides the header's pill (its own shows the state): attached is enough.
-        watch.page.wait_for_selector(
-            '#connection-status[data-state="connected"]', state="attached"
-        )
+        watch.page.wait_for_selector('#connection-status[data-state="connected"]', state="attached")
         wait_for_dash_idle(watch.page)
         # ag-grid draws its column headers after Dash is idle: an empty header row is a
         # violation of the moment (seen under load), not of the page.

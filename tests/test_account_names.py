@@ -35,6 +35,7 @@ def test_a_token_name_with_nul_is_refused_and_nothing_is_written(db: Database) -
 
 def test_signing_in_with_nul_in_the_name_is_a_wrong_sign_in(db: Database) -> None:
     create_user(db, "kim", "operator", "a long enough password")
+
     def verifier(stored: str, password: str) -> bool:
         return True  # the name alone decides
 

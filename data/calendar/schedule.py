@@ -103,9 +103,7 @@ class Calendar:
         if self.has_shifts:
             occs = self.occurrences(lo, hi)
             spans = iv.normalise((o.start.timestamp(), o.end.timestamp()) for o in occs)
-            pauses = iv.normalise(
-                (a.timestamp(), b.timestamp()) for o in occs for a, b in o.breaks
-            )
+            pauses = iv.normalise((a.timestamp(), b.timestamp()) for o in occs for a, b in o.breaks)
             spans = iv.subtract(spans, pauses)
         else:
             spans = iv.normalise([(lo_s, hi_s)])

@@ -37,9 +37,7 @@ def machine_kpis(
     calendar: Calendar | None = None,
 ) -> list[dict[str, Any]]:
     """GET /api/v1/kpis/machines items: one per machine (of `area`), ordered by id."""
-    rows = [
-        r for r in machine_rows(session, lo, hi, calendar) if area is None or r["area"] == area
-    ]
+    rows = [r for r in machine_rows(session, lo, hi, calendar) if area is None or r["area"] == area]
     out = []
     for row in rows:
         ratios = kpis.sum_ratios([row], rounded=False)
@@ -139,7 +137,5 @@ def _shift_row(
 def _ticket_count(
     session: Session, column: Any, lo: datetime, hi: datetime, machine_ids: list[int]
 ) -> int:
-    stmt = select(func.count()).where(
-        column >= lo, column < hi, Ticket.machine_id.in_(machine_ids)
-    )
+    stmt = select(func.count()).where(column >= lo, column < hi, Ticket.machine_id.in_(machine_ids))
     return int(session.scalar(stmt) or 0)

@@ -142,8 +142,8 @@ def bucket_frame(rows: list[Any], step_s: int, edges: np.ndarray) -> pd.DataFram
     # The bucket each step starts in; a step rounded past the last edge stays in the last.
     where = np.searchsorted(edges, got["step"].to_numpy() * step_s, side="right") - 1
     got["bucket"] = np.clip(where, 0, len(edges) - 2)
-    sums = got.groupby("bucket")[["good", "scrap"]].sum().reindex(
-        range(len(edges) - 1), fill_value=0
+    sums = (
+        got.groupby("bucket")[["good", "scrap"]].sum().reindex(range(len(edges) - 1), fill_value=0)
     )
     return pd.DataFrame(
         {

@@ -52,9 +52,7 @@ def replace_calendar(tx: Transaction, document: CalendarDocument) -> None:
         for i, s in enumerate(document.shifts)
     )
     session.add_all(
-        PlannedStopRow(
-            machine_id=p.machine_id, start_at=p.start, end_at=p.end, reason=p.reason
-        )
+        PlannedStopRow(machine_id=p.machine_id, start_at=p.start, end_at=p.end, reason=p.reason)
         for p in document.planned_stops
     )
     tx.emit(DashboardRefresh(reason=REFRESH_REASON, refresh_all=True))
