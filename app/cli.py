@@ -258,13 +258,15 @@ def _serve(config: Config, args: argparse.Namespace) -> int:
 
 
 def patch_gevent() -> None:
-    """gevent's monkey patches, for serving; greenlets record no spawning tree. That tree
-    kept a stack of ten frames per socket: memory, time at every spawn, and work for every
-    full garbage collection (docs/benchmarks/fanout.md)."""
+    """gevent's monkey patches, for serving; greenlets record no spawning tree unless
+    GEVENT_TRACK_GREENLET_TREE asks for it (to debug). That tree kept a stack of ten frames
+    per socket: memory, time at every spawn, and work for every full garbage collection
+    (docs/benchmarks/fanout.md)."""
     import gevent
     from gevent import monkey
 
-    gevent.config.track_greenlet_tree = False
+    if "GEVENT_TRACK_GREENLET_TREE" not in os.environ:
+        gevent.config.track_greenlet_tree = False
     monkey.patch_all()
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -206,23 +207,45 @@ def test_the_keeper_runs_rounds_until_stopped_and_interval_0_sends_no_pings(db: 
     assert quiet.take() is None and not quiet.awaiting_pong
 
 
+SPAWN_SCRIPT = (
+    "import json\n"
+    "from app.cli import patch_gevent\n"
+    "patch_gevent()\n"
+    "import gevent\n"
+    "from gevent import monkey\n"
+    "g = gevent.spawn(lambda: 1)\n"
+    "g.join()\n"
+    "print(json.dumps({'stack': getattr(g, 'spawning_stack', None) is None,\n"
+    "    'locals': getattr(g, 'spawn_tree_locals', None) is None,\n"
+    "    'value': g.value, 'patched': monkey.is_module_patched('socket')}))\n"
+)
+
+
+def _spawned(**env: str) -> dict[str, bool]:
+    """What a greenlet spawned after `patch_gevent()` kept, in a fresh process."""
+    environ = {k: v for k, v in os.environ.items() if k != "GEVENT_TRACK_GREENLET_TREE"}
+    out = subprocess.run(
+        [sys.executable, "-c", SPAWN_SCRIPT],
+        cwd=ROOT,
+        env={**environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
+
+
 def test_served_greenlets_record_no_spawning_tree() -> None:
     """The server's gevent set-up: a greenlet keeps no spawning stack (ten frames each, per
     socket) and no tree-locals; monkey patching still happens."""
-    script = (
-        "import json\n"
-        "from app.cli import patch_gevent\n"
-        "patch_gevent()\n"
-        "import gevent\n"
-        "from gevent import monkey\n"
-        "g = gevent.spawn(lambda: 1)\n"
-        "g.join()\n"
-        "print(json.dumps({'stack': getattr(g, 'spawning_stack', None) is None,\n"
-        "    'locals': getattr(g, 'spawn_tree_locals', None) is None,\n"
-        "    'value': g.value, 'patched': monkey.is_module_patched('socket')}))\n"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60
-    )
-    assert out.returncode == 0, out.stderr
-    assert json.loads(out.stdout) == {"stack": True, "locals": True, "value": 1, "patched": True}
+    assert _spawned() == {"stack": True, "locals": True, "value": 1, "patched": True}
+
+
+def test_gevent_track_greenlet_tree_turns_the_tree_back_on_for_debugging() -> None:
+    assert _spawned(GEVENT_TRACK_GREENLET_TREE="1") == {
+        "stack": False,
+        "locals": False,
+        "value": 1,
+        "patched": True,
+    }

@@ -108,3 +108,24 @@ def test_the_hub_fans_out_by_topic_through_resubscription_and_detach(
     assert _types(everything) == ["dashboard_refresh"]
     assert _types(machines) == []
     assert hub.stats()["by_topic"]["machines"] == 1  # type: ignore[attr-defined]
+
+
+def test_a_replaced_connection_and_a_stranger_leave_the_index_clean(
+    hub_and_services: tuple[object, Services],
+) -> None:
+    """Attaching a second connection under a live one's id replaces it in the fan-out too;
+    detaching one that was never attached changes nothing."""
+    hub, services = hub_and_services
+    first = Connection(principal_name="a", role="viewer", topics={"machines"})
+    second = Connection(
+        principal_name="a", role="viewer", topics={"dashboard"}, client_id=first.client_id
+    )
+    stranger = Connection(principal_name="s", role="viewer", topics={"dashboard"})
+    hub.attach(first)  # type: ignore[attr-defined]
+    hub.attach(second)  # type: ignore[attr-defined]
+    hub.detach(stranger)  # type: ignore[attr-defined]
+    services.append_events([machine_update("down")])
+    services.append_events([DashboardRefresh(reason="test")])
+    assert _types(first) == []
+    assert _types(second) == ["dashboard_refresh"]
+    assert _types(stranger) == []

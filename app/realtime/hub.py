@@ -138,6 +138,9 @@ class Hub:
     def attach(self, conn: Connection) -> int:
         """Register a connection for live events; returns the seq it goes live after."""
         with self._lock:
+            replaced = self._connections.get(conn.client_id)
+            if replaced is not None:  # never with the process's own ids; kept out of the index
+                self._subscribers.remove(replaced)
             self._connections[conn.client_id] = conn
             self._subscribers.add(conn)
             self._by_name[conn.principal_name] += 1
