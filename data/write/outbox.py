@@ -92,6 +92,8 @@ class Outbox:
             tx = Transaction(conn, now)
             try:
                 yield tx
+                # The rows first: the event lock is the last lock a write takes, and the
+                # statements of `append` go past the session (they would not flush it).
                 tx.flush()
                 tx.committed = self.append(tx)
             finally:
@@ -100,15 +102,13 @@ class Outbox:
             self.publisher.publish(tx.committed)
 
     def append(self, tx: Transaction) -> list[Event]:
-        """Append `tx`'s events to the event log inside its transaction; seq stays gap-free
-        because writers are serialised (SQLite: BEGIN IMMEDIATE; PostgreSQL: an advisory lock)
-        and a rollback removes the rows along with the change."""
+        """Append `tx`'s events to the event log inside its transaction, after its rows were
+        flushed (`write` does that); seq stays gap-free because writers are serialised
+        (SQLite: BEGIN IMMEDIATE; PostgreSQL: an advisory lock) and a rollback removes the
+        rows along with the change."""
         events, now = tx.events, tx.now
         if not events:
             return []
-        # The rows first: the event lock is the last lock a write takes, and the statements
-        # below go past the session (they would not flush it).
-        tx.flush()
         conn = tx.connection
         if not self.db.is_sqlite:
             _EVENT_LOCK.execute(conn, {"k": _EVENT_LOCK_KEY}).close()
