@@ -526,8 +526,12 @@ def workers(
 ) -> Iterator[Workers]:
     temp = tmp_path / "tmp"
     temp.mkdir()
-    # TMPDIR: where the master makes its metrics folder.
-    cluster = Workers(tmp_path, redis_server.url, TMPDIR=str(temp)).start()
+    # TMPDIR: where the master makes its metrics folder. The kernel may give many sockets in
+    # a row to one worker, and a test opens up to 60 until both hold some: the per-user cap
+    # (20 by default) must not refuse them first.
+    cluster = Workers(
+        tmp_path, redis_server.url, TMPDIR=str(temp), MILLDASH_WS_MAX_PER_USER="70"
+    ).start()
     try:
         yield cluster
     finally:
