@@ -72,6 +72,7 @@ from devtools.processes import stop_process
 
 IDLE_S = 3.0  # how long the server's CPU is watched with N idle sockets
 METRICS_CHOICES = ("on", "off")
+SERVER_CHOICES = ("mill-dash", "reference")
 
 
 def run_one(kind: type, n: int, args: argparse.Namespace, tag: str) -> dict[str, Any]:
@@ -187,6 +188,20 @@ def run_one(kind: type, n: int, args: argparse.Namespace, tag: str) -> dict[str,
             server.stop()
 
 
+def _our_kinds(processes: list[int], vias: list[str], metrics: list[str]) -> list[type]:
+    """The Mill Dash variants to run: each process count (and way in), metrics on and off."""
+    ours: list[type] = []
+    for count in dict.fromkeys(processes):
+        if count == 1:
+            ours.append(OursServer)
+            if "nginx" in vias:  # the proxy hop alone: what the xN nginx rows compare to
+                ours.append(cluster_kind(1, "nginx"))
+        else:
+            ours += [cluster_kind(count, via) for via in dict.fromkeys(vias)]
+    # On and off one right after the other, in the order given.
+    return [kind if m == "on" else metrics_off(kind) for kind in ours for m in metrics]
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m bench.fanout",
@@ -213,7 +228,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--servers",
         default="mill-dash,reference",
-        help="which servers to run (default mill-dash,reference)",
+        help="which servers to run, in this order (default mill-dash,reference; "
+        "reference,mill-dash runs the reference first)",
     )
     parser.add_argument(
         "--processes",
@@ -280,23 +296,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if args.ping_interval is not None and args.ping_interval < 0:
         parser.error("--ping-interval must be 0 (no pings) or a positive number of seconds")
     args.ping_interval_s = ping_interval_s(args.ping_interval)
-    servers = args.servers.split(",")
-    args.kinds = []
-    if "mill-dash" in servers:
-        ours: list[type] = []
-        for count in dict.fromkeys(processes):
-            if count == 1:
-                ours.append(OursServer)
-                if "nginx" in vias:  # the proxy hop alone: what the xN nginx rows compare to
-                    ours.append(cluster_kind(1, "nginx"))
-            else:
-                ours += [cluster_kind(count, via) for via in dict.fromkeys(vias)]
-        for kind in ours:  # on and off one right after the other, in the order given
-            args.kinds += [kind if m == "on" else metrics_off(kind) for m in metrics]
-    if "reference" in servers:
-        args.kinds.append(ReferenceServer)
-    if not args.kinds:
+    servers = list(dict.fromkeys(s.strip() for s in args.servers.split(",") if s.strip()))
+    if not servers or set(servers) - set(SERVER_CHOICES):
         parser.error("--servers must name mill-dash and/or reference")
+    args.kinds = []
+    for name in servers:  # in the order given: the machine may change between the runs
+        if name == "reference":
+            args.kinds.append(ReferenceServer)
+        else:
+            args.kinds += _our_kinds(processes, vias, metrics)
     missing = missing_binaries(processes, vias) if "mill-dash" in servers else []
     if missing:
         parser.error(f"{' and '.join(missing)} not installed (needed for --processes > 1)")

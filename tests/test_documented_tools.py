@@ -27,7 +27,10 @@ TOOL = re.compile(r"python -m ((?:bench|scripts)\.[a-z_]+)")
 # Small inputs for each documented tool; the browser ones need Chromium.
 CASES: dict[str, tuple[list[str], bool]] = {
     "bench.queries": (["--machines", "2", "--days", "2", "--runs", "2"], False),
-    "bench.fanout": (["--clients", "5", "--seconds", "1", "--rate", "5", "--drain", "2"], False),
+    "bench.fanout": (
+        "--clients 5 --seconds 1 --rate 5 --drain 2 --servers reference,mill-dash".split(),
+        False,
+    ),
     "bench.export": (["--rows", "2000", "--repeat", "1"], False),
     "bench.redis_stream": (["--quick"], False),
     "bench.login_flood": (["--clients", "2", "--seconds", "1", "--cycles", "1"], False),
