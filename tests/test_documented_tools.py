@@ -28,7 +28,18 @@ TOOL = re.compile(r"python -m ((?:bench|scripts)\.[a-z_]+)")
 CASES: dict[str, tuple[list[str], bool]] = {
     "bench.queries": (["--machines", "2", "--days", "2", "--runs", "2"], False),
     "bench.fanout": (
-        "--clients 5 --seconds 1 --rate 5 --drain 2 --servers reference,mill-dash".split(),
+        [
+            "--clients",
+            "5",
+            "--seconds",
+            "1",
+            "--rate",
+            "5",
+            "--drain",
+            "2",
+            "--servers",
+            "reference,mill-dash",
+        ],
         False,
     ),
     "bench.export": (["--rows", "2000", "--repeat", "1"], False),
