@@ -4,8 +4,9 @@
 Under gevent it is a real OS thread: a checkpoint in a greenlet would stall every request and
 socket while it copies and syncs. The thread's own code touches nothing gevent patched (no
 lock, no logging, no metric): it keeps its figures in plain attributes (`runs`, `last`,
-`last_error`, `running`), which the serving thread may read at any time. Each serving process
-(each worker) runs one; a checkpoint that finds another process's running is skipped.
+`last_at`, `last_error`, `running`), which the serving thread may read at any time (the System
+page shows them). Each serving process (each worker) runs one; a checkpoint that finds another
+process's running is skipped.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ class Checkpointer:
         self.interval_s = interval_s
         self.runs = 0  # checkpoints taken
         self.last: Checkpoint | None = None
+        self.last_at: float | None = None  # time.time() of `last`
         self.last_error = ""  # the last attempt's error; "" once one succeeds again
         self._stopped = False
         self.running = False  # the thread is alive (it clears this as it ends)
@@ -85,13 +87,16 @@ class Checkpointer:
         except sqlite3.Error as exc:  # locked by another process's checkpoint, a full disk
             self.last_error = str(exc)
             return
+        self.last_at = time.time()
         self.runs += 1
         self.last_error = ""
 
 
-def start_checkpointer(app_ctx: Any) -> Checkpointer:
-    """Start the serving process's checkpointer (kept in `extras["checkpointer"]`)."""
+def start_checkpointer(app_ctx: Any) -> Checkpointer | None:
+    """Start the serving process's checkpointer, kept in `extras["checkpointer"]` (the System
+    page reads it); None, and nothing kept, without a SQLite file."""
     checkpointer = Checkpointer(app_ctx.db)
-    checkpointer.start()
+    if not checkpointer.start():
+        return None
     app_ctx.extras["checkpointer"] = checkpointer
     return checkpointer

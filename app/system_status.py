@@ -1,7 +1,7 @@
 """What the System page (admins) reads about the serving process and the cluster: open sockets
 by role, event delivery over the last minutes (app/delivery_window.py), the database's and the
-broker's state (the checks of `GET /api/v1/health`, app/health.py) and the recent errors
-(app/error_ring.py).
+broker's state (the checks of `GET /api/v1/health`, app/health.py), SQLite's WAL checkpoints
+(app/checkpointer.py) and the recent errors (app/error_ring.py).
 
 `create_app` builds one `SystemStatus` per app (`register_system_status`) and hands its
 `report` to the page's callbacks through `Deps.system`; whoever serves calls
@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from datetime import UTC, datetime
 from typing import Any
 
 from app import metrics
@@ -29,6 +30,7 @@ from data.system_report import (
     Connections,
     PartState,
     SystemReport,
+    WalCheckpoints,
 )
 
 log = logging.getLogger(__name__)
@@ -116,7 +118,26 @@ class SystemStatus:
             parts=parts(check_parts(self.app_ctx)),
             errors=tuple(self.ring.entries()),
             metrics_on=metrics.enabled(),
+            wal=wal_checkpoints(self.app_ctx.extras.get("checkpointer")),
         )
+
+
+def wal_checkpoints(checkpointer: Any) -> WalCheckpoints | None:
+    """What this process's checkpointer (app/checkpointer.py) did last; None without one.
+    Read from the thread's plain attributes: each is written whole, and `last` before
+    `last_at`."""
+    if checkpointer is None:
+        return None
+    last, last_at = checkpointer.last, checkpointer.last_at
+    return WalCheckpoints(
+        every_s=checkpointer.interval_s,
+        running=checkpointer.running,
+        runs=checkpointer.runs,
+        last_at=None if last_at is None else datetime.fromtimestamp(last_at, UTC),
+        wal_pages=last.wal_frames if last else 0,
+        copied=last.copied if last else 0,
+        error=checkpointer.last_error,
+    )
 
 
 def register_system_status(app_ctx: Any) -> SystemStatus:

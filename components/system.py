@@ -10,6 +10,7 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from components.system_wal import wal_row
 from components.wording import PlantClock, label, plural
 from data.system_report import (
     PART_ABSENT,
@@ -142,7 +143,12 @@ def parts_body(report: SystemReport) -> list[Any]:
         notes.append(
             html.Div("No Redis: one process serves, nothing to share.", className="muted small")
         )
-    return [*(part_row(p) for p in report.parts), *notes]
+    rows = []
+    for part in report.parts:
+        rows.append(part_row(part))
+        if part.name == "database" and report.wal is not None:  # SQLite: under the database
+            rows.append(wal_row(report.wal, report.at))
+    return [*rows, *notes]
 
 
 def error_row(entry: LoggedError, clock: PlantClock) -> html.Tr:

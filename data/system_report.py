@@ -44,6 +44,21 @@ class PartState:
 
 
 @dataclass(frozen=True)
+class WalCheckpoints:
+    """SQLite's WAL checkpoints, taken by the answering process's own thread every `every_s`
+    (app/checkpointer.py). `last_at` and the page counts are the last checkpoint that ran;
+    `error` is the last attempt's error, "" once one succeeds again."""
+
+    every_s: float
+    running: bool  # the thread is alive
+    runs: int  # checkpoints taken since the process started
+    last_at: datetime | None = None  # aware, UTC
+    wal_pages: int = 0  # pages in the WAL then
+    copied: int = 0  # of which are back in the database file (the rest a reader still needs)
+    error: str = ""
+
+
+@dataclass(frozen=True)
 class LoggedError:
     """One log record at WARNING or above, its message already redacted."""
 
@@ -66,3 +81,4 @@ class SystemReport:
     parts: tuple[PartState, ...]
     errors: tuple[LoggedError, ...]  # newest first
     metrics_on: bool = True  # False: the server counts nothing (MILLDASH_METRICS=0)
+    wal: WalCheckpoints | None = None  # None: no checkpointer (PostgreSQL, or not serving)

@@ -1,0 +1,187 @@
+"""The System page's WAL checkpoint line: what the checkpointer thread reports, how each state
+reads, where the line sits, and a real server's line moving once its thread has run."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+import requests
+
+from app.checkpointer import Checkpointer, start_checkpointer
+from app.system_status import wal_checkpoints
+from components.system import parts_body
+from components.system_wal import STOPPED, wal_row
+from data.store.db import Database
+from data.system_report import (
+    PART_ABSENT,
+    PART_OK,
+    Connections,
+    Latency,
+    PartState,
+    SystemReport,
+    WalCheckpoints,
+)
+from devtools.live_server import LiveServer, serve_plant
+from tests.test_checkpoints import write_tickets
+from tests.test_system_page import find_props, refresh_body
+from tests.waiting import wait_until
+
+NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+
+
+def as_text(component: Any) -> str:
+    return json.dumps(component, default=lambda c: c.to_plotly_json())
+
+
+def report(wal: WalCheckpoints | None) -> SystemReport:
+    return SystemReport(
+        at=NOW,
+        pid=1,
+        processes=1,
+        connections=Connections(0),
+        latency=Latency(300, 300, 0, 0),
+        parts=(PartState("database", PART_OK), PartState("broker", PART_ABSENT)),
+        errors=(),
+        wal=wal,
+    )
+
+
+def row_props(wal: WalCheckpoints) -> dict[str, Any]:
+    return wal_row(wal, NOW).to_plotly_json()["props"]
+
+
+# -- what the thread reports ------------------------------------------------------------------
+
+
+def test_a_checkpointer_that_ran_reports_its_last_checkpoint(sqlite_db: Database) -> None:
+    checkpointer = Checkpointer(sqlite_db, interval_s=0.1)
+    assert wal_checkpoints(checkpointer).runs == 0  # type: ignore[union-attr]
+    assert checkpointer.start()
+    try:
+        write_tickets(sqlite_db, 10)
+        wait_until(lambda: checkpointer.runs >= 2, timeout=10)
+        wal = wal_checkpoints(checkpointer)
+    finally:
+        checkpointer.stop()
+    assert wal is not None and wal.running and wal.runs >= 2 and wal.error == ""
+    assert wal.every_s == 0.1
+    assert wal.last_at is not None
+    assert timedelta(0) <= datetime.now(UTC) - wal.last_at < timedelta(seconds=10)
+    assert 0 <= wal.copied <= wal.wal_pages
+
+
+def test_a_failing_checkpointer_reports_its_error(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'gone.db'}")  # never created: the thread cannot open it
+    checkpointer = Checkpointer(db, interval_s=0.1)
+    assert checkpointer.start()
+    try:
+        wait_until(lambda: checkpointer.last_error, timeout=5)
+        wal = wal_checkpoints(checkpointer)
+    finally:
+        checkpointer.stop()
+        db.dispose()
+    assert wal is not None and "unable to open" in wal.error
+    assert wal.runs == 0 and wal.last_at is None
+
+
+def test_only_a_sqlite_file_gets_a_checkpointer(sqlite_db: Database) -> None:
+    memory = Database("sqlite:///:memory:")
+    try:
+        app_ctx = SimpleNamespace(db=memory, extras={})
+        assert start_checkpointer(app_ctx) is None and "checkpointer" not in app_ctx.extras
+    finally:
+        memory.dispose()
+    app_ctx = SimpleNamespace(db=sqlite_db, extras={})
+    started = start_checkpointer(app_ctx)
+    try:
+        assert started is not None and app_ctx.extras["checkpointer"] is started
+    finally:
+        assert started is not None
+        started.stop()
+    assert wal_checkpoints(None) is None
+
+
+# -- how it reads -------------------------------------------------------------------------------
+
+
+def test_each_state_reads_as_it_should() -> None:
+    ok = WalCheckpoints(
+        every_s=5,
+        running=True,
+        runs=1234,
+        last_at=NOW - timedelta(seconds=3),
+        wal_pages=120,
+        copied=120,
+    )
+    props = row_props(ok)
+    assert props["data-state"] == "ok" and props["data-runs"] == "1234"
+    assert "Last checkpoint 3 s ago: 120 of 120 pages copied back; 1,234 since" in as_text(props)
+    assert "Every 5 s." in as_text(props) and "a reader" not in as_text(props)
+
+    held = WalCheckpoints(5, True, 7, NOW - timedelta(minutes=2), wal_pages=900, copied=300)
+    assert "300 of 900 pages copied back (a reader still needs the rest)" in as_text(
+        row_props(held)
+    )
+
+    waiting = row_props(WalCheckpoints(5, True, 0))
+    assert waiting["data-state"] == "waiting"
+    assert "None yet: the first within 5 s." in as_text(waiting)
+
+    failed = row_props(
+        WalCheckpoints(5, True, 3, NOW - timedelta(minutes=4), 50, 50, error="disk I/O error")
+    )
+    assert failed["data-state"] == "failed"
+    assert "disk I/O error" in as_text(failed) and "Last checkpoint 4 min ago" in as_text(failed)
+    never = row_props(WalCheckpoints(5, True, 0, error="unable to open database file"))
+    assert never["data-state"] == "failed" and "None has run yet." in as_text(never)
+
+    stopped = row_props(WalCheckpoints(5, False, 9, NOW, 10, 10))
+    assert stopped["data-state"] == "stopped" and STOPPED in as_text(stopped)
+    assert "4,000 pages" in STOPPED
+
+
+def test_the_line_sits_under_the_database_and_only_with_a_checkpointer() -> None:
+    ids = [
+        c.to_plotly_json()["props"].get("id")
+        for c in parts_body(report(WalCheckpoints(5, True, 1, NOW, 1, 1)))
+    ]
+    assert ids[:3] == ["system-part-database", "system-wal", "system-part-broker"]
+    assert "system-wal" not in as_text(parts_body(report(None)))
+
+
+# -- on a real server ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    yield from serve_plant(tmp_path_factory.mktemp("system-wal"), 1)
+
+
+def wal_line(server: LiveServer) -> dict[str, Any] | None:
+    answer = requests.post(
+        f"{server.url}/_dash-update-component",
+        json=refresh_body(),
+        headers=server.headers("admin"),
+        timeout=10,
+    )
+    assert answer.status_code == 200, answer.text[:300]
+    return find_props(answer.json()["response"], "system-wal")
+
+
+def test_a_real_servers_page_shows_its_checkpoints(server: LiveServer) -> None:
+    created = server.post(
+        "/tickets", {"machine_id": 1, "title": "Coolant leak", "priority": "high"}
+    )
+    assert created.status_code == 201, created.text
+    line = wait_until(
+        lambda: (props := wal_line(server)) is not None and props["data-runs"] != "0" and props,
+        timeout=15,
+    )
+    assert line["data-state"] == "ok", line
+    assert "pages copied back" in as_text(line) and "Every 5 s." in as_text(line)
