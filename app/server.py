@@ -128,6 +128,22 @@ def start_simulator(app_ctx: Any) -> Any:
     return runner
 
 
+def start_serving(app_ctx: Any, processes: int = 1) -> Any:
+    """What each serving process starts once (the one process, or each worker after its
+    fork): the realtime runtime, the WAL checkpointer, the System page's reader and, with the
+    demo, its bid for the simulator. Returns the simulator's runner, or None."""
+    app_ctx.realtime.start()  # tails the Redis stream when one is configured; the relay
+    from app.checkpointer import start_checkpointer
+
+    start_checkpointer(app_ctx)  # SQLite: the WAL checkpoints leave the requests
+    # Imported here: it imports prometheus_client, which must come after the
+    # metrics folder is set (app/workers.py, use_metrics_folder).
+    from app.system_status import start_system_status
+
+    start_system_status(app_ctx, processes)  # the error ring and metric snapshots
+    return start_simulator(app_ctx) if app_ctx.config.demo else None
+
+
 def configure_logging(workers: int = 1, log_format: str = "text") -> None:
     """Log lines on stderr, as text (each with its process when several serve) or JSON;
     tokens redacted."""
@@ -180,18 +196,7 @@ def serve(config: Config, workers: int = 1) -> int:
     from app.log_format import error_stream
 
     app = prepare(config)
-    app_ctx = app.server.extensions["milldash"]
-    app_ctx.realtime.start()  # tails the Redis stream when one is configured; the relay
-    from app.checkpointer import start_checkpointer
-
-    start_checkpointer(app_ctx)  # SQLite: the WAL checkpoints leave the requests
-    # Imported here: it imports prometheus_client, which must come after the
-    # metrics folder is set (app/workers.py, use_metrics_folder).
-    from app.system_status import start_system_status
-
-    start_system_status(app_ctx)  # the System page's error ring and metric snapshots
-    if config.demo:
-        start_simulator(app_ctx)
+    start_serving(app.server.extensions["milldash"])
     url = f"http://{config.host}:{config.port}/"
     log.info("Mill Dash on %s (database %s)", url, config.database_url.split("@")[-1])
     http = WSGIServer(

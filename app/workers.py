@@ -39,7 +39,7 @@ from gunicorn.workers.ggevent import GeventPyWSGIWorker, PyWSGIServer
 from app.config import Config
 from app.log_format import error_stream, use_format
 from app.redaction import RedactingStream, install_log_redaction
-from app.server import freeze_startup_objects, handler_class, prepare, start_simulator
+from app.server import freeze_startup_objects, handler_class, prepare, start_serving
 
 log = logging.getLogger("milldash")
 # How long a stopping worker may finish its requests (its sockets close at once).
@@ -128,22 +128,13 @@ class WorkerHooks:
         self.app_ctx.db.engine.dispose(close=False)
 
     def post_worker_init(self, worker: Any) -> None:
-        """In the worker, gevent re-initialised: start the realtime runtime and the System
-        page's error ring and metric snapshots, and compete for the simulator."""
+        """In the worker, gevent re-initialised: start what every serving process runs
+        (`start_serving`: the realtime runtime, the checkpointer, the System page's reader)
+        and compete for the simulator."""
         import gevent
 
         gevent.get_hub().exception_stream = error_stream(self.app_ctx.config.log_format)
-        self.app_ctx.realtime.start()
-        from app.checkpointer import start_checkpointer
-
-        start_checkpointer(self.app_ctx)  # SQLite: the WAL checkpoints leave the requests
-        # Imported here: it imports prometheus_client, which must come after the
-        # metrics folder is set (app/workers.py, use_metrics_folder).
-        from app.system_status import start_system_status
-
-        start_system_status(self.app_ctx, worker.cfg.workers)
-        if self.app_ctx.config.demo:
-            self.simulator = start_simulator(self.app_ctx)
+        self.simulator = start_serving(self.app_ctx, worker.cfg.workers)
         log.info("worker %s serving", os.getpid())
 
     def child_exit(self, _server: Any, worker: Any) -> None:
