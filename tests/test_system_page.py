@@ -321,8 +321,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     yield from serve_plant(tmp_path_factory.mktemp("system"), 2)
 
 
-def read_page(server: LiveServer) -> dict[str, str | None]:
-    """The refresh, as an admin's page asks for it."""
+def refreshed(server: LiveServer) -> Any:
+    """The refresh's answer (a Dash JSON tree), as an admin's page asks for it."""
     answer = requests.post(
         f"{server.url}/_dash-update-component",
         json=refresh_body(),
@@ -330,7 +330,12 @@ def read_page(server: LiveServer) -> dict[str, str | None]:
         timeout=10,
     )
     assert answer.status_code == 200, answer.text[:300]
-    tree = answer.json()["response"]
+    return answer.json()["response"]
+
+
+def read_page(server: LiveServer) -> dict[str, str | None]:
+    """The refresh's figures, as an admin's page asks for it."""
+    tree = refreshed(server)
     ids = ("system-sockets-total", "system-published", "system-delivered", "system-p50")
     found = {i: find_text(tree, i) for i in ids}
     viewers = find_props(tree, "system-sockets-viewer") or {}

@@ -11,7 +11,6 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-import requests
 
 from app.checkpointer import Checkpointer, start_checkpointer
 from app.system_status import wal_checkpoints
@@ -29,7 +28,7 @@ from data.system_report import (
 )
 from devtools.live_server import LiveServer, serve_plant
 from tests.test_checkpoints import write_tickets
-from tests.test_system_page import find_props, refresh_body
+from tests.test_system_page import find_props, refreshed
 from tests.waiting import wait_until
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
@@ -164,14 +163,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
 
 
 def wal_line(server: LiveServer) -> dict[str, Any] | None:
-    answer = requests.post(
-        f"{server.url}/_dash-update-component",
-        json=refresh_body(),
-        headers=server.headers("admin"),
-        timeout=10,
-    )
-    assert answer.status_code == 200, answer.text[:300]
-    return find_props(answer.json()["response"], "system-wal")
+    return find_props(refreshed(server), "system-wal")
 
 
 def test_a_real_servers_page_shows_its_checkpoints(server: LiveServer) -> None:
