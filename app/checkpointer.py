@@ -3,10 +3,11 @@
 
 Under gevent it is a real OS thread: a checkpoint in a greenlet would stall every request and
 socket while it copies and syncs. The thread's own code touches nothing gevent patched (no
-lock, no logging, no metric): it keeps its figures in plain attributes (`runs`, `last`,
-`last_at`, `last_error`, `running`), which the serving thread may read at any time (the System
-page shows them). Each serving process (each worker) runs one; a checkpoint that finds another
-process's running is skipped.
+lock, no logging, no metric): after each attempt it replaces one immutable `Progress` (one
+assignment, so a reader never mixes two attempts), and `running` says whether it is alive;
+the serving thread may read both at any time (the System page shows them). Each serving
+process (each worker) runs one; a checkpoint that finds another process's running is skipped,
+and counted as such.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,16 +29,32 @@ from data.store.db import Database
 DEFAULT_INTERVAL_S = 5.0
 
 
+@dataclass(frozen=True)
+class Progress:
+    """What the thread has done so far, replaced whole after each attempt."""
+
+    runs: int = 0  # checkpoints taken
+    skipped: int = 0  # attempts that found another process's checkpoint running
+    last: Checkpoint | None = None  # the last one taken
+    last_at: float | None = None  # its time.time()
+    last_error: str = ""  # the last attempt's error; "" once one succeeds again
+
+
 class Checkpointer:
     def __init__(self, db: Database, interval_s: float = DEFAULT_INTERVAL_S) -> None:
         self.db = db
         self.interval_s = interval_s
-        self.runs = 0  # checkpoints taken
-        self.last: Checkpoint | None = None
-        self.last_at: float | None = None  # time.time() of `last`
-        self.last_error = ""  # the last attempt's error; "" once one succeeds again
+        self.progress = Progress()
         self._stopped = False
         self.running = False  # the thread is alive (it clears this as it ends)
+
+    @property
+    def runs(self) -> int:
+        return self.progress.runs
+
+    @property
+    def last_error(self) -> str:
+        return self.progress.last_error
 
     def start(self) -> bool:
         """Defer the commits' checkpoints and start the thread; False (nothing started) when
@@ -78,18 +96,20 @@ class Checkpointer:
         try:
             return connect(path)
         except sqlite3.Error as exc:  # the file went away: try again at the next interval
-            self.last_error = str(exc)
+            self.progress = replace(self.progress, last_error=str(exc))
             return None
 
     def checkpoint(self, conn: sqlite3.Connection) -> None:
+        done = self.progress
         try:
-            self.last = passive_checkpoint(conn)
-        except sqlite3.Error as exc:  # locked by another process's checkpoint, a full disk
-            self.last_error = str(exc)
+            taken = passive_checkpoint(conn)
+        except sqlite3.Error as exc:  # a full disk, a file that went away
+            self.progress = replace(done, last_error=str(exc))
             return
-        self.last_at = time.time()
-        self.runs += 1
-        self.last_error = ""
+        if taken.busy:  # another process's checkpoint was running: it does the work
+            self.progress = replace(done, skipped=done.skipped + 1, last_error="")
+            return
+        self.progress = Progress(done.runs + 1, done.skipped, taken, time.time())
 
 
 def start_checkpointer(app_ctx: Any) -> Checkpointer | None:

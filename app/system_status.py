@@ -22,6 +22,7 @@ from app.delivery_window import DeliveryWindow, Snapshot, metric_source, read_sn
 from app.error_ring import ErrorRing, install
 from app.health import check_parts
 from data.roles import UI_ROLES
+from data.store.checkpoints import SAFETY_NET_PAGES
 from data.store.sqltypes import utcnow
 from data.system_report import (
     PART_ABSENT,
@@ -123,20 +124,21 @@ class SystemStatus:
 
 
 def wal_checkpoints(checkpointer: Any) -> WalCheckpoints | None:
-    """What this process's checkpointer (app/checkpointer.py) did last; None without one.
-    Read from the thread's plain attributes: each is written whole, and `last` before
-    `last_at`."""
+    """What this process's checkpointer (app/checkpointer.py) has done; None without one.
+    Its `progress` is read once: one attempt's figures, never two mixed."""
     if checkpointer is None:
         return None
-    last, last_at = checkpointer.last, checkpointer.last_at
+    done = checkpointer.progress
     return WalCheckpoints(
         every_s=checkpointer.interval_s,
         running=checkpointer.running,
-        runs=checkpointer.runs,
-        last_at=None if last_at is None else datetime.fromtimestamp(last_at, UTC),
-        wal_pages=last.wal_frames if last else 0,
-        copied=last.copied if last else 0,
-        error=checkpointer.last_error,
+        runs=done.runs,
+        last_at=None if done.last_at is None else datetime.fromtimestamp(done.last_at, UTC),
+        wal_pages=done.last.wal_frames if done.last else 0,
+        copied=done.last.copied if done.last else 0,
+        error=done.last_error,
+        skipped=done.skipped,
+        safety_net_pages=SAFETY_NET_PAGES,
     )
 
 

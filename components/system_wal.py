@@ -9,23 +9,22 @@ from datetime import datetime
 from dash import html
 
 from components.wording import duration
-from data.store.checkpoints import SAFETY_NET_PAGES
 from data.system_report import WalCheckpoints
 
 NAME = "WAL checkpoints"
 STOPPED = (
     "The checkpoint thread has stopped: commits copy the log back themselves once it passes "
-    f"{SAFETY_NET_PAGES:,} pages."
+    "{pages:,} pages."
 )
 
 
 def wal_state(wal: WalCheckpoints) -> str:
-    """One word for the state: failed (the last attempt), stopped (no thread), waiting (none
-    yet) or ok."""
-    if wal.error:
-        return "failed"
+    """One word for the state: stopped (no thread), failed (its last attempt), waiting (none
+    taken yet) or ok."""
     if not wal.running:
         return "stopped"
+    if wal.error:
+        return "failed"
     return "ok" if wal.runs else "waiting"
 
 
@@ -37,20 +36,25 @@ def last_run(wal: WalCheckpoints, now: datetime) -> str:
     pages = f"{wal.copied:,} of {wal.wal_pages:,} pages copied back"
     if wal.copied < wal.wal_pages:
         pages += " (a reader still needs the rest)"
-    return f"Last checkpoint {when} ago: {pages}; {wal.runs:,} since the process started."
+    text = f"Last checkpoint {when} ago: {pages}; {wal.runs:,} since the process started"
+    if wal.skipped:
+        text += f", {wal.skipped:,} left to another process's checkpoint"
+    return text + "."
 
 
 def wal_detail(wal: WalCheckpoints, now: datetime) -> list[html.Div]:
     state = wal_state(wal)
-    if state == "failed":
-        return [
-            html.Div(wal.error, className="system-part-error", id="system-wal-error"),
-            html.Div(last_run(wal, now), className="muted small"),
-        ]
+    error = html.Div(wal.error, className="system-part-error", id="system-wal-error")
     if state == "stopped":
-        return [html.Div(STOPPED, className="system-part-error")]
+        stopped = STOPPED.format(pages=wal.safety_net_pages)
+        return [html.Div(stopped, className="system-part-error"), *([error] if wal.error else [])]
+    if state == "failed":
+        return [error, html.Div(last_run(wal, now), className="muted small")]
     if state == "waiting":
-        return [html.Div(f"None yet: the first within {wal.every_s:g} s.", className="muted small")]
+        text = f"None yet: the first within {wal.every_s:g} s."
+        if wal.skipped:
+            text = f"None taken here: {wal.skipped:,} left to another process's checkpoint."
+        return [html.Div(text, className="muted small")]
     return [html.Div(f"{last_run(wal, now)} Every {wal.every_s:g} s.", className="muted small")]
 
 

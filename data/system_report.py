@@ -46,8 +46,9 @@ class PartState:
 @dataclass(frozen=True)
 class WalCheckpoints:
     """SQLite's WAL checkpoints, taken by the answering process's own thread every `every_s`
-    (app/checkpointer.py). `last_at` and the page counts are the last checkpoint that ran;
-    `error` is the last attempt's error, "" once one succeeds again."""
+    (app/checkpointer.py). `last_at` and the page counts are the last checkpoint taken;
+    `error` is the last attempt's error, "" once one succeeds again. Without the thread,
+    commits checkpoint themselves once the WAL passes `safety_net_pages`."""
 
     every_s: float
     running: bool  # the thread is alive
@@ -56,6 +57,8 @@ class WalCheckpoints:
     wal_pages: int = 0  # pages in the WAL then
     copied: int = 0  # of which are back in the database file (the rest a reader still needs)
     error: str = ""
+    skipped: int = 0  # attempts that found another process's checkpoint running
+    safety_net_pages: int = 0
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,9 @@ reads, where the line sits, and a real server's line moving once its thread has 
 from __future__ import annotations
 
 import json
+import sqlite3
+import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,7 +18,8 @@ import pytest
 from app.checkpointer import Checkpointer, start_checkpointer
 from app.system_status import wal_checkpoints
 from components.system import parts_body
-from components.system_wal import STOPPED, wal_row
+from components.system_wal import wal_row
+from data.store.checkpoints import connect
 from data.store.db import Database
 from data.system_report import (
     PART_ABSENT,
@@ -89,6 +93,38 @@ def test_a_failing_checkpointer_reports_its_error(tmp_path: Path) -> None:
     assert wal.runs == 0 and wal.last_at is None
 
 
+def test_a_checkpoint_that_finds_another_running_is_skipped(sqlite_db: Database) -> None:
+    """Another process's checkpoint holds SQLite's checkpoint lock while it waits for an old
+    reader: ours is skipped (counted as such, not as a checkpoint of nothing)."""
+    path = sqlite_db.sqlite_file
+    assert path is not None
+    write_tickets(sqlite_db, 2)
+    reader = sqlite3.connect(path, isolation_level=None)
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM tickets").fetchone()  # an old snapshot, held
+    write_tickets(sqlite_db, 5)
+    other = sqlite3.connect(path, isolation_level=None, timeout=5, check_same_thread=False)
+    waiting = threading.Thread(target=lambda: other.execute("PRAGMA wal_checkpoint(RESTART)"))
+    waiting.start()
+    checkpointer = Checkpointer(sqlite_db)
+    ours = connect(path)
+    try:
+        time.sleep(0.3)  # the other checkpoint now holds the lock, waiting for the reader
+        checkpointer.checkpoint(ours)
+        done = checkpointer.progress
+        assert (done.skipped, done.runs, done.last, done.last_at) == (1, 0, None, None)
+        wal = wal_checkpoints(checkpointer)
+        assert wal is not None and wal.skipped == 1 and wal.runs == 0
+    finally:
+        reader.execute("COMMIT")
+        waiting.join(10)
+        other.close()
+    checkpointer.checkpoint(ours)
+    ours.close()
+    done = checkpointer.progress
+    assert done.skipped == 1 and done.runs == 1 and done.last is not None and not done.last.busy
+
+
 def test_only_a_sqlite_file_gets_a_checkpointer(sqlite_db: Database) -> None:
     memory = Database("sqlite:///:memory:")
     try:
@@ -140,9 +176,23 @@ def test_each_state_reads_as_it_should() -> None:
     never = row_props(WalCheckpoints(5, True, 0, error="unable to open database file"))
     assert never["data-state"] == "failed" and "None has run yet." in as_text(never)
 
-    stopped = row_props(WalCheckpoints(5, False, 9, NOW, 10, 10))
-    assert stopped["data-state"] == "stopped" and STOPPED in as_text(stopped)
-    assert "4,000 pages" in STOPPED
+    stopped = row_props(WalCheckpoints(5, False, 9, NOW, 10, 10, safety_net_pages=4000))
+    assert stopped["data-state"] == "stopped"
+    assert "commits copy the log back themselves once it passes 4,000 pages" in as_text(stopped)
+    # A thread that ended after a failed attempt: stopped first, its error beside it.
+    ended = row_props(WalCheckpoints(5, False, 9, NOW, 10, 10, error="disk I/O error"))
+    assert ended["data-state"] == "stopped" and "disk I/O error" in as_text(ended)
+
+
+def test_checkpoints_left_to_another_process_are_said() -> None:
+    shared = row_props(WalCheckpoints(5, True, 40, NOW, 10, 10, skipped=12))
+    assert shared["data-state"] == "ok"
+    assert "40 since the process started, 12 left to another process's checkpoint." in (
+        as_text(shared)
+    )
+    never = row_props(WalCheckpoints(5, True, 0, skipped=3))
+    assert never["data-state"] == "waiting"
+    assert "None taken here: 3 left to another process's checkpoint." in as_text(never)
 
 
 def test_the_line_sits_under_the_database_and_only_with_a_checkpointer() -> None:
